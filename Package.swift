@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+// GenomicULMFiT: a data-parallel genomic ULMFiT trainer for many-core CPU servers.
+//
+// Module layout follows the data flow:
+//   GenomicData (FASTA, k-mer tokenizer, vocabulary, batches)
+//   -> Kernels (GEMM, vectorized math)  -> Model (AWD-LSTM layers, heads, losses)
+//   -> Parallel (hwloc topology, pinned workers, barriers, all-reduce)
+//   -> Training (AdamW, schedules, layer groups, trainers) -> ulmfit (CLI)
+import PackageDescription
+
+/// Hot loops are written with `SIMD8<Float>`; without a target CPU the compiler lowers them to
+/// SSE2 plus scalar `fmaf` calls (~100x slower, ../shared/notes/swift-cpu-facts.md).
+/// `haswell` = AVX2 + FMA, present on every x86 server this trainer targets (the `x86-64-v3`
+/// spelling is rejected by the Clang importer of Swift 6.3).
+let simdFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "GenomicULMFiT",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ulmfit", targets: ["ulmfit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries (installed by scripts/setup.sh).
+        .systemLibrary(name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
+                       providers: [.apt(["libhwloc-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "GenomicData", dependencies: ["CZlib"], swiftSettings: simdFlags),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
+        .target(name: "Model", dependencies: ["Kernels"], swiftSettings: simdFlags),
+        .target(name: "Parallel", dependencies: ["CHwloc"], swiftSettings: simdFlags),
+        .target(name: "Training",
+                dependencies: ["GenomicData", "Kernels", "Model", "Parallel",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: simdFlags),
+        .executableTarget(
+            name: "ulmfit",
+            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Training",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams")],
+            swiftSettings: simdFlags),
+
+        .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdFlags),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
+                    resources: [.copy("Fixtures")], swiftSettings: simdFlags),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"], swiftSettings: simdFlags),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "Model", "Kernels", "GenomicData", "Parallel"],
+                    swiftSettings: simdFlags),
+    ],
+    swiftLanguageModes: [.v5]
+)
