@@ -34,12 +34,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "GenomicData", dependencies: ["CZlib"], swiftSettings: simdFlags),
+        .target(name: "SeededRandom", swiftSettings: simdFlags),
+        .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom"], swiftSettings: simdFlags),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
-        .target(name: "Model", dependencies: ["Kernels"], swiftSettings: simdFlags),
+        .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
         .target(name: "Parallel", dependencies: ["CHwloc"], swiftSettings: simdFlags),
         .target(name: "Training",
-                dependencies: ["GenomicData", "Kernels", "Model", "Parallel",
+                dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: simdFlags),
         .executableTarget(
