@@ -1,0 +1,35 @@
+import Foundation
+import Kernels
+
+/// Row-wise softmax pieces for the cross-entropy losses (vectorized exp).
+enum Softmax {
+    /// log(sum(exp(z))) computed stably, and the index of the largest logit.
+    static func logSumExpAndArgmax(_ z: UnsafePointer<Float>, count n: Int) -> (Float, Int) {
+        var best = 0
+        var m = z[0]
+        for i in 1 ..< n where z[i] > m { m = z[i]; best = i }
+        let mv = SIMD8<Float>(repeating: m)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i < n {
+            let k = min(8, n - i)
+            var e = VectorMath.exp(loadPartial(z + i, k) - mv)
+            if k < 8 { for lane in k ..< 8 { e[lane] = 0 } }
+            acc += e
+            i += 8
+        }
+        return (m + log(acc.sum()), best)
+    }
+
+    /// z[i] = scale * exp(z[i] - logSumExp) (in place).
+    static func probabilities(_ z: UnsafeMutablePointer<Float>, count n: Int, logSumExp: Float, scale: Float) {
+        let lv = SIMD8<Float>(repeating: logSumExp), sv = SIMD8<Float>(repeating: scale)
+        var i = 0
+        while i < n {
+            let k = min(8, n - i)
+            storePartial(sv * VectorMath.exp(loadPartial(z + i, k) - lv), z + i, k)
+            i += 8
+        }
+    }
+}
+

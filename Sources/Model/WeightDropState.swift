@@ -1,0 +1,67 @@
+/// The per-minibatch, worker-shared part of AWD-LSTM's dropout: the DropConnect masks and
+/// effective recurrent matrices of every layer, and the embedding row mask.
+///
+/// Computed once per step before the workers run (each worker may fill a share of the rows),
+/// read by every worker, and used again after the all-reduce to turn the gradient of each
+/// effective matrix into the gradient of its raw matrix.
+public final class WeightDropState: @unchecked Sendable {
+    public let parameters: AWDLSTMParameters
+    private let masks: [FloatBuffer]
+    private let effective: [FloatBuffer]
+    /// [V] scales of embedding dropout (all ones when off).
+    public let embeddingMask: FloatBuffer
+    /// Whether the current step uses the masks (training with p > 0) or the raw weights.
+    public private(set) var active = false
+
+    public init(parameters: AWDLSTMParameters) {
+        self.parameters = parameters
+        let c = parameters.config
+        let size = { (l: Int) in c.weightP > 0 ? 4 * c.outputSize(layer: l) * c.outputSize(layer: l) : 0 }
+        masks = (0 ..< c.layerCount).map { FloatBuffer(count: size($0)) }
+        effective = (0 ..< c.layerCount).map { FloatBuffer(count: size($0)) }
+        embeddingMask = FloatBuffer(count: c.vocabSize)
+        embeddingMask.pointer.update(repeating: 1, count: c.vocabSize)
+    }
+
+    /// Draws this step's masks and effective weights. Part `part` of `parts` fills its share of
+    /// rows, so workers can split the work; every part must run before the forward pass.
+    public func prepare(params: UnsafePointer<Float>, key: DropoutKey?, part: Int = 0, parts: Int = 1) {
+        let c = parameters.config
+        active = key != nil && c.weightP > 0
+        if part == 0 {
+            if let key, c.embedP > 0 {
+                EmbeddingDropout(p: c.embedP).fillMask(embeddingMask.pointer, vocabSize: c.vocabSize, key: key)
+            } else {
+                embeddingMask.pointer.update(repeating: 1, count: c.vocabSize)
+            }
+        }
+        guard let key, active else { return }
+        let dropout = WeightDropout(p: c.weightP)
+        for (l, layer) in parameters.layers.enumerated() {
+            let rows = layer.weightHH.shape[0], columns = layer.weightHH.shape[1]
+            let mine = (rows * part / parts) ..< (rows * (part + 1) / parts)
+            dropout.fillMask(masks[l].pointer, rows: mine, columns: columns, layer: l, key: key)
+            let start = mine.lowerBound * columns, count = mine.count * columns
+            let eff = effective[l].pointer + start
+            eff.update(from: params + layer.weightHH.offset + start, count: count)
+            multiply(eff, by: masks[l].pointer + start, count: count)
+        }
+    }
+
+    /// The recurrent matrix layer `l` uses this step.
+    public func weightHH(layer l: Int, params: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        active ? UnsafePointer(effective[l].pointer) : params + parameters.layers[l].weightHH.offset
+    }
+
+    /// Converts summed gradients of the effective matrices into gradients of the raw ones,
+    /// for the indices of `range` only (the slice a worker owns after the reduce-scatter).
+    public func maskGradients(_ grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
+        guard active else { return }
+        for (l, layer) in parameters.layers.enumerated() {
+            let r = layer.weightHH.range.clamped(to: range)
+            if r.isEmpty { continue }
+            multiply(grads + r.lowerBound, by: masks[l].pointer + (r.lowerBound - layer.weightHH.offset),
+                     count: r.count)
+        }
+    }
+}
