@@ -1,0 +1,61 @@
+import Testing
+@testable import Model
+import SeededRandom
+
+/// Finite-difference checks of the classifier: encoder over uneven, padded sequences with a
+/// BPTT chunk boundary, masked concat pooling, BatchNorm (training statistics), head dropout,
+/// linear layers and cross-entropy: every parameter tensor.
+@Suite struct ClassifierGradientTests {
+    func check(dropMult: Float) {
+        let config = AWDLSTMConfig.classifier(vocabSize: 9, embeddingSize: 4, hiddenSize: 5, layerCount: 2)
+            .scaled(dropMult: dropMult)
+        let L = 5, b = 4, bptt = 5  // chunked truncation is checked in LSTMLayerGradientTests
+        let parameters = ClassifierParameters(config: config, classCount: 3, headHidden: 6,
+                                              finalDropout: 0.1 * dropMult)
+        let params = FloatBuffer(count: parameters.layout.count)
+        let statistics = FloatBuffer(count: parameters.statisticsCount)
+        parameters.initialize(params.pointer, statistics: statistics.pointer, seed: 4)
+        for spec in parameters.layout.specs where spec.name.hasPrefix("rnns") || spec.name.hasPrefix("encoder") {
+            for i in spec.range { params[i] *= 3 }
+        }
+        let encoder = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: b, stepCapacity: L, bptt: bptt)
+        let head = ClassifierHead(parameters: parameters, capacity: b)
+        let shared = WeightDropState(parameters: parameters.encoder)
+        let lengths: [Int32] = [5, 3, 4, 1]
+        var rng = CounterRandom(seed: 9)
+        var tokens = [Int32](repeating: 0, count: L * b)
+        for t in 0 ..< L { for j in 0 ..< b where t < lengths[j] { tokens[t * b + j] = Int32(2 + rng.next() % 7) } }
+        let labels: [Int32] = [0, 2, 1, 2]
+        let key = DropoutKey(seed: 1, step: 3)
+        let features = FloatBuffer(count: b * 3 * config.embeddingSize)
+        let grads = FloatBuffer(count: parameters.layout.count)
+        let scratch = FloatBuffer(count: parameters.layout.count)
+
+        func run(into g: FloatBuffer) -> Double {
+            // Training mode throughout (BatchNorm on batch statistics); with dropMult 0 every
+            // dropout probability is 0 and every mask is all ones.
+            shared.prepare(params: params.pointer, key: key)
+            encoder.forward(tokens: tokens, lengths: lengths, steps: L, params: params.pointer, shared: shared,
+                            dropout: (key, 0), features: features.pointer)
+            head.forward(features: features.pointer, rows: b, params: params.pointer,
+                         statistics: statistics.pointer, dropout: key)
+            let (loss, _) = labels.withUnsafeBufferPointer {
+                head.lossAndBackward(labels: $0.baseAddress!, params: params.pointer, grads: g.pointer,
+                                     gradScale: 1 / Float(b))
+            }
+            encoder.backward(dFeatures: head.dFeatures.pointer, params: params.pointer, shared: shared, grads: g.pointer)
+            return loss / Double(b)
+        }
+        _ = run(into: grads)
+        shared.maskGradients(grads.pointer, range: 0 ..< grads.count)
+        for spec in parameters.layout.specs {
+            expectGradientsMatch(name: spec.name, count: spec.count,
+                                 analytic: { grads[spec.offset + $0] },
+                                 perturb: { params[spec.offset + $0] += $1 },
+                                 loss: { scratch.zero(); return run(into: scratch) })
+        }
+    }
+
+    @Test func withoutDropout() { check(dropMult: 0) }
+    @Test func withEveryDropout() { check(dropMult: 1) }
+}
