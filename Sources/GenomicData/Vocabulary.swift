@@ -179,10 +179,9 @@ extension Vocabulary {
 
     private static func integer(_ raw: Any?, _ name: String, _ path: String) throws -> Int {
         guard let raw else { throw DataError(file: path, field: name, "missing") }
-        guard let number = raw as? NSNumber, !(raw is Bool), let value = Int(exactly: number.doubleValue) else {
-            throw DataError(file: path, field: name, "expected an integer")
-        }
-        return value
+        if let value = raw as? Int { return value }
+        if let value = raw as? Double, let exact = Int(exactly: value) { return exact }
+        throw DataError(file: path, field: name, "expected an integer")
     }
 }
 
