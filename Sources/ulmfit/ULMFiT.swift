@@ -9,6 +9,7 @@ struct ULMFiT: ParsableCommand {
         subcommands: [
             TokenizeCommand.self,
             PrepareCommand.self,
+            VocabCommand.self,
             TrainLMCommand.self,
             TopologyCommand.self,
             BenchCommand.self,

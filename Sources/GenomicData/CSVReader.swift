@@ -1,0 +1,53 @@
+/// Reads a comma-separated file (plain or `.gz`) with a required header row, row by row.
+///
+/// Deliberately small: fields may be wrapped in double quotes, but a quoted field may not hold
+/// a comma or a line break (DNA datasets never need either). Blank lines are skipped. Every
+/// error names the file and line.
+struct CSVReader {
+    let path: String
+
+    /// Calls `body` with the fields of each data row (in the order of `columns`) and the row's
+    /// line number. The header must contain every name in `columns` (any order, extra columns
+    /// allowed); `alternatives` maps a column to other accepted names (e.g. "label" for "class").
+    func forEachRow(columns: [String], alternatives: [String: [String]] = [:],
+                    _ body: ([Substring], Int) throws -> Void) throws {
+        let reader = try LineReader(path: path)
+        var positions: [Int]? = nil
+        var width = 0
+        try reader.forEachLine { bytes, number in
+            let line = String(decoding: bytes, as: UTF8.self)
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { return }
+            let fields = CSVReader.split(line)
+            guard let columnsAt = positions else {
+                let names = fields.map { $0.trimmingSpaces().lowercased() }
+                positions = try columns.map { column in
+                    let accepted = [column] + (alternatives[column] ?? [])
+                    guard let at = names.firstIndex(where: { accepted.contains($0) }) else {
+                        throw DataError(file: path, line: number, field: column,
+                                        "header row must name a '\(accepted.joined(separator: "' or '"))' column; found \(names.map { "'\($0)'" }.joined(separator: ", "))")
+                    }
+                    return at
+                }
+                width = fields.count
+                return
+            }
+            guard fields.count == width else {
+                throw DataError(file: path, line: number,
+                                "expected \(width) comma-separated columns (as in the header), found \(fields.count)")
+            }
+            try body(columnsAt.map { fields[$0] }, number)
+        }
+        guard positions != nil else { throw DataError(file: path, "file is empty (a header row is required)") }
+    }
+
+    /// Splits on commas, trims spaces and removes one pair of surrounding double quotes.
+    static func split(_ line: String) -> [Substring] {
+        line.split(separator: ",", omittingEmptySubsequences: false).map { raw in
+            var field = Substring(raw.trimmingSpaces())
+            if field.count >= 2, field.first == "\"", field.last == "\"" {
+                field = field.dropFirst().dropLast()
+            }
+            return field
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Testing
+@testable import GenomicData
+
+@Suite struct KmerTokenizerTests {
+    static let sequence = "ATCGCGTACGATCCG"
+
+    @Test(arguments: [
+        (4, 1, "ATCG TCGC CGCG GCGT CGTA GTAC TACG ACGA CGAT GATC ATCC TCCG"),
+        (4, 2, "ATCG CGCG CGTA TACG CGAT ATCC"),
+        (4, 3, "ATCG GCGT TACG GATC"),
+        (4, 4, "ATCG CGTA CGAT"),
+        (3, 3, "ATC GCG TAC GAT CCG"),
+        (5, 5, "ATCGC GTACG ATCCG"),
+    ])
+    func referenceTokens(k: Int, stride: Int, expected: String) throws {
+        let tokenizer = try KmerTokenizer(k: k, stride: stride)
+        let tokens = tokenizer.tokens(Self.sequence)
+        #expect(tokens.joined(separator: " ") == expected)
+        #expect(tokenizer.tokenCount(sequenceLength: 15) == tokens.count)
+        #expect(tokenizer.warning == nil)
+    }
+
+    @Test func lowercaseIsUppercased() throws {
+        #expect(try KmerTokenizer(k: 4, stride: 4).tokens("atcgCGTAcgat") == ["ATCG", "CGTA", "CGAT"])
+    }
+
+    @Test func shorterThanKGivesNoTokens() throws {
+        let tokenizer = try KmerTokenizer(k: 5, stride: 1)
+        #expect(tokenizer.tokens("ACGT").isEmpty)
+        #expect(tokenizer.tokenCount(sequenceLength: 4) == 0)
+        #expect(tokenizer.tokenCount(sequenceLength: 5) == 1)
+    }
+
+    @Test func kBelowOneIsAnError() {
+        let error = dataError { _ = try KmerTokenizer(k: 0, stride: 1) }
+        #expect(error?.field == "k")
+        #expect(error?.description == "field 'k': k-mer size must be >= 1, got 0")
+    }
+
+    @Test func strideBelowOneIsAnError() {
+        let error = dataError { _ = try KmerTokenizer(k: 3, stride: 0) }
+        #expect(error?.field == "stride")
+        #expect(error?.description.contains("stride must be >= 1, got 0") == true)
+    }
+
+    @Test func strideAboveKWarns() throws {
+        let tokenizer = try KmerTokenizer(k: 3, stride: 5)
+        #expect(tokenizer.warning == "stride 5 > k 3: 2 base(s) between consecutive k-mers are never seen")
+        #expect(tokenizer.tokens(Self.sequence) == ["ATC", "GTA", "ATC"])
+    }
+}

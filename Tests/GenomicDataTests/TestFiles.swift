@@ -1,0 +1,56 @@
+import CZlib
+import Foundation
+@testable import GenomicData
+
+/// Temporary files for tests, removed when the value goes away.
+final class TestFiles {
+    let folder: URL
+
+    init() {
+        folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("genomicdata-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    /// Writes `text` to a new file (gzip-compressed when `name` ends in .gz); returns its path.
+    func write(_ name: String, _ text: String) -> String {
+        let path = folder.appendingPathComponent(name).path
+        if name.hasSuffix(".gz") {
+            let file = gzopen(path, "wb")!
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+            precondition(Int(written) == bytes.count)
+            gzclose(file)
+        } else {
+            try! Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        return path
+    }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+}
+
+/// The data folder shared by the project, relative to the package root.
+enum SharedData {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/data")
+
+    /// The path of `relative` if the file exists, else nil (tests then skip with a message).
+    static func path(_ relative: String) -> String? {
+        let path = root.appendingPathComponent(relative).path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+}
+
+extension String {
+    var bytes: [UInt8] { Array(utf8) }
+}
+
+/// The error thrown by `body`, as a `DataError` (nil if none or another type).
+func dataError(_ body: () throws -> Void) -> DataError? {
+    do { try body() } catch let error as DataError { return error } catch { return nil }
+    return nil
+}
