@@ -44,13 +44,15 @@ public final class AdamWShard: @unchecked Sendable {
     ///   - grads: element 0 of the whole flat gradient buffer; only `range` is read.
     ///   - layout: the layer groups of the buffer.
     ///   - settings: this step's hyperparameters (per-group learning rates and frozen flags).
-    /// - Throws: `TrainingError` if the shard, the layout and the settings disagree in size.
+    /// - Throws: `TrainingError` if the shard, the layout and the settings disagree in size or the
+    ///   settings are out of range; nothing is changed then.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                        layout: ParameterLayout, settings: AdamWStepSettings) throws {
         try layout.checkSlice(range, what: "shard range")
         try layout.checkPerGroup(stepCounts, field: "shard stepCounts")
         try layout.checkPerGroup(settings.learningRates, field: "learningRates")
         try layout.checkPerGroup(settings.trainable, field: "trainable")
+        try settings.validate()
 
         for group in stepCounts.indices where settings.trainable[group] {
             stepCounts[group] += 1

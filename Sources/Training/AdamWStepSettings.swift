@@ -31,4 +31,27 @@ public struct AdamWStepSettings: Sendable, Equatable {
         self.weightDecay = weightDecay
         self.gradScale = gradScale
     }
+
+    /// Throws unless the values make a well-defined AdamW step (finite non-negative rates,
+    /// betas in [0, 1), positive eps, finite non-negative decay and scale).
+    public func validate() throws {
+        for (group, rate) in learningRates.enumerated() where !(rate >= 0 && rate.isFinite) {
+            throw TrainingError.invalidHyperparameter(name: "learningRates[\(group)]", value: rate,
+                                                      reason: "must be non-negative and finite")
+        }
+        for (name, beta) in [("beta1", beta1), ("beta2", beta2)] where !(beta >= 0 && beta < 1) {
+            throw TrainingError.invalidHyperparameter(name: name, value: beta, reason: "must be in [0, 1)")
+        }
+        guard eps > 0, eps.isFinite else {
+            throw TrainingError.invalidHyperparameter(name: "eps", value: eps, reason: "must be positive and finite")
+        }
+        guard weightDecay >= 0, weightDecay.isFinite else {
+            throw TrainingError.invalidHyperparameter(name: "weightDecay", value: weightDecay,
+                                                      reason: "must be non-negative and finite")
+        }
+        guard gradScale >= 0, gradScale.isFinite else {
+            throw TrainingError.invalidHyperparameter(name: "gradScale", value: Double(gradScale),
+                                                      reason: "must be non-negative and finite")
+        }
+    }
 }

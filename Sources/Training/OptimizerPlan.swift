@@ -3,6 +3,13 @@
 ///
 /// A value shared by the single-worker `Optimizer` and the data-parallel trainer: each step the
 /// coordinator turns it into one `AdamWStepSettings`, which all workers apply to their shards.
+///
+/// One data-parallel step, after the reduce-scatter of the gradients:
+/// 1. each worker: `partial = GradientClipping.sumOfSquares(grads:slice:layout:trainable: plan.trainable)`;
+/// 2. coordinator: `scale = plan.gradScale(totalSquaredNorm: sum of partials, lossScale: ...)`,
+///    then `settings = plan.settings(atStep: step, gradScale: scale)`;
+/// 3. each worker: `shard.update(params:grads:layout: plan.layout, settings: settings)` on the
+///    `AdamWShard` it created for its slice.
 public struct OptimizerPlan: Sendable {
     /// The layer groups of the flat parameter buffer.
     public let layout: ParameterLayout

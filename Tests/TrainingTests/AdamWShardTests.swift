@@ -150,3 +150,20 @@ import Testing
         }
     }
 }
+
+@Suite struct AdamWStepSettingsTests {
+    @Test func outOfRangeSettingsAreRejected() {
+        let good = AdamWStepSettings(learningRates: [1e-3], trainable: [true])
+        #expect(throws: Never.self) { try good.validate() }
+        var bad = good; bad.beta1 = 1
+        #expect(throws: TrainingError.invalidHyperparameter(name: "beta1", value: 1, reason: "must be in [0, 1)")) {
+            try bad.validate()
+        }
+        bad = good; bad.eps = 0
+        #expect(throws: TrainingError.self) { try bad.validate() }
+        bad = good; bad.learningRates = [.nan]
+        #expect(throws: TrainingError.self) { try bad.validate() }
+        bad = good; bad.gradScale = .infinity
+        #expect(throws: TrainingError.self) { try bad.validate() }
+    }
+}
