@@ -1,7 +1,7 @@
 import Testing
 @testable import Training
 
-// Expected values: /tmp reference in Python (double precision), fastai's formulas written out
+// Expected values were evaluated in Python (double precision) from fastai's formulas, written out
 // independently:
 //   p *= 1 - lr*wd; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g
 //   p -= lr * (m/(1-b1**t)) / (sqrt(v/(1-b2**t)) + eps)
