@@ -1,0 +1,37 @@
+/// Errors raised by the optimizer side of training: bad layouts, bad hyperparameters,
+/// mismatched buffers. Each description names the field or value at fault.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// The layer groups do not partition the flat parameter buffer.
+    case invalidLayout(String)
+    /// A hyperparameter is outside its valid domain.
+    case invalidHyperparameter(name: String, value: Double, reason: String)
+    /// A per-group array has the wrong number of entries.
+    case groupCountMismatch(field: String, expected: Int, actual: Int)
+    /// A buffer, slice or shard does not fit the parameter layout.
+    case sizeMismatch(String)
+    /// A schedule was asked for a step outside `0..<totalSteps`.
+    case stepOutOfRange(step: Int, totalSteps: Int)
+    /// `freezeTo(_:)` was given an index outside `-groupCount...groupCount`.
+    case freezeIndexOutOfRange(index: Int, groupCount: Int)
+    /// The global gradient norm is NaN or infinite; the step should be skipped.
+    case nonFiniteGradientNorm(squaredNorm: Double)
+
+    public var description: String {
+        switch self {
+        case .invalidLayout(let why):
+            return "invalid parameter layout: \(why)"
+        case .invalidHyperparameter(let name, let value, let reason):
+            return "invalid hyperparameter \(name) = \(value): \(reason)"
+        case .groupCountMismatch(let field, let expected, let actual):
+            return "\(field) has \(actual) entries but there are \(expected) layer groups"
+        case .sizeMismatch(let why):
+            return "size mismatch: \(why)"
+        case .stepOutOfRange(let step, let total):
+            return "step \(step) is outside the schedule's steps 0..<\(total)"
+        case .freezeIndexOutOfRange(let index, let count):
+            return "freezeTo(\(index)) is outside -\(count)...\(count) for \(count) layer groups"
+        case .nonFiniteGradientNorm(let squaredNorm):
+            return "gradient norm is not finite (squared norm \(squaredNorm)); skip this step"
+        }
+    }
+}
