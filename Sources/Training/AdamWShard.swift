@@ -47,7 +47,7 @@ public final class AdamWShard: @unchecked Sendable {
     /// - Throws: `TrainingError` if the shard, the layout and the settings disagree in size or the
     ///   settings are out of range; nothing is changed then.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
-                       layout: ParameterLayout, settings: AdamWStepSettings) throws {
+                       layout: OptimizerLayout, settings: AdamWStepSettings) throws {
         try layout.checkSlice(range, what: "shard range")
         try layout.checkPerGroup(stepCounts, field: "shard stepCounts")
         try layout.checkPerGroup(settings.learningRates, field: "learningRates")

@@ -50,7 +50,7 @@ public enum GradientClipping {
     ///   - trainable: one flag per layer group; frozen groups are skipped.
     /// - Throws: `TrainingError` if `slice` or `trainable` do not fit `layout`.
     public static func sumOfSquares(grads: UnsafePointer<Float>, slice: Range<Int>,
-                                    layout: ParameterLayout, trainable: [Bool]) throws -> Double {
+                                    layout: OptimizerLayout, trainable: [Bool]) throws -> Double {
         try layout.checkSlice(slice, what: "gradient slice")
         try layout.checkPerGroup(trainable, field: "trainable")
         var total = 0.0

@@ -12,7 +12,7 @@
 ///    `AdamWShard` it created for its slice.
 public struct OptimizerPlan: Sendable {
     /// The layer groups of the flat parameter buffer.
-    public let layout: ParameterLayout
+    public let layout: OptimizerLayout
     /// Peak (`lr_max`) learning rate of each group.
     public private(set) var peakLearningRates: [Double]
     /// Whether each group is trained (see `freezeTo(_:)`).
@@ -30,7 +30,7 @@ public struct OptimizerPlan: Sendable {
 
     /// All groups start trainable, as after fastai's `unfreeze()`.
     /// - Throws: `TrainingError.invalidHyperparameter` for rates or constants out of range.
-    public init(layout: ParameterLayout, learningRates: LearningRateSpec, schedule: any TrainingSchedule,
+    public init(layout: OptimizerLayout, learningRates: LearningRateSpec, schedule: any TrainingSchedule,
                 beta2: Double = 0.99, eps: Double = 1e-5, weightDecay: Double = 0.01,
                 maxGradNorm: Double? = nil) throws {
         guard beta2 >= 0, beta2 < 1 else {

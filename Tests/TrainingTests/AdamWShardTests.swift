@@ -42,7 +42,7 @@ import Testing
 
     /// Parameter 1 is exempt from weight decay; gradients are scaled by 0.5 on the fly.
     @Test func weightDecayExclusionAndGradScale() throws {
-        let layout = try ParameterLayout(groups: [LayerGroup(name: "all", ranges: [0..<3])], parameterCount: 3,
+        let layout = try OptimizerLayout(groups: [LayerGroup(name: "all", ranges: [0..<3])], parameterCount: 3,
                                          excludedFromWeightDecay: [1..<2])
         let shard = AdamWShard(range: 0..<3, groupCount: 1)
         var params: [Float] = [1.0, 1.0, -1.0]
@@ -57,7 +57,7 @@ import Testing
 
     /// Groups [0, 4) at lr 1e-2 and [4, 10) at lr 1e-3; the shard owns [2, 7) only.
     @Test func sliceCrossingAGroupBoundaryUsesEachGroupsRate() throws {
-        let layout = try ParameterLayout(groups: [LayerGroup(name: "a", ranges: [0..<4]),
+        let layout = try OptimizerLayout(groups: [LayerGroup(name: "a", ranges: [0..<4]),
                                                   LayerGroup(name: "b", ranges: [4..<10])], parameterCount: 10)
         let shard = AdamWShard(range: 2..<7, groupCount: 2)
         var params = (0..<10).map { Float(0.1 * Double($0) - 0.3) }
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func frozenGroupGetsNoUpdateAndKeepsItsState() throws {
-        let layout = try ParameterLayout(groups: [LayerGroup(name: "body", ranges: [0..<5]),
+        let layout = try OptimizerLayout(groups: [LayerGroup(name: "body", ranges: [0..<5]),
                                                   LayerGroup(name: "head", ranges: [5..<9])], parameterCount: 9)
         let shard = AdamWShard(range: 0..<9, groupCount: 2)
         var params = wavy(9, phase: 0.3)
@@ -98,7 +98,7 @@ import Testing
     /// same bits as one shard over the whole buffer.
     @Test func shardedUpdateEqualsWholeBufferUpdateBitwise() throws {
         let count = 103
-        let layout = try ParameterLayout(
+        let layout = try OptimizerLayout(
             groups: [LayerGroup(name: "emb", ranges: [0..<37]), LayerGroup(name: "lstm", ranges: [37..<80]),
                      LayerGroup(name: "head", ranges: [80..<103])],
             parameterCount: count, excludedFromWeightDecay: [98..<103])

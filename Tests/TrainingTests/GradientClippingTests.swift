@@ -11,7 +11,7 @@ import Testing
     }
 
     @Test func frozenGroupsAreExcludedFromTheNorm() throws {
-        let layout = try ParameterLayout(groups: [LayerGroup(name: "body", ranges: [0..<3]),
+        let layout = try OptimizerLayout(groups: [LayerGroup(name: "body", ranges: [0..<3]),
                                                   LayerGroup(name: "head", ranges: [3..<5])], parameterCount: 5)
         let grads: [Float] = [10, 10, 10, 3, 4]
         let (all, headOnly, slice) = try grads.withUnsafeBufferPointer { g in

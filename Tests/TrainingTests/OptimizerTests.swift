@@ -2,8 +2,8 @@ import Testing
 @testable import Training
 
 @Suite struct OptimizerTests {
-    func makeLayout() throws -> ParameterLayout {
-        try ParameterLayout(groups: [LayerGroup(name: "body", ranges: [0..<11]), LayerGroup(name: "head", ranges: [11..<20])],
+    func makeLayout() throws -> OptimizerLayout {
+        try OptimizerLayout(groups: [LayerGroup(name: "body", ranges: [0..<11]), LayerGroup(name: "head", ranges: [11..<20])],
                             parameterCount: 20, excludedFromWeightDecay: [18..<20])
     }
 

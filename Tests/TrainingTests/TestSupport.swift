@@ -1,7 +1,7 @@
 @testable import Training
 
 /// Runs `shard.update` on Swift arrays standing for the flat parameter and gradient buffers.
-func apply(_ shard: AdamWShard, params: inout [Float], grads: [Float], layout: ParameterLayout,
+func apply(_ shard: AdamWShard, params: inout [Float], grads: [Float], layout: OptimizerLayout,
            settings: AdamWStepSettings) throws {
     try params.withUnsafeMutableBufferPointer { p in
         try grads.withUnsafeBufferPointer { g in
@@ -21,8 +21,8 @@ func close(_ actual: Double, _ expected: Double, tolerance: Double = 1e-12) -> B
 }
 
 /// A one-group layout over `count` parameters.
-func singleGroupLayout(_ count: Int) throws -> ParameterLayout {
-    try ParameterLayout(groups: [LayerGroup(name: "all", ranges: [0..<count])], parameterCount: count)
+func singleGroupLayout(_ count: Int) throws -> OptimizerLayout {
+    try OptimizerLayout(groups: [LayerGroup(name: "all", ranges: [0..<count])], parameterCount: count)
 }
 
 /// Deterministic, irregular test values in about [-1, 1].

@@ -4,7 +4,7 @@
 /// Validated once at construction: every parameter belongs to exactly one group. The layout is
 /// then flattened into sorted `segments`, maximal runs sharing a group and a weight-decay flag,
 /// so that a worker can walk the part of its slice in each segment without searching.
-public struct ParameterLayout: Sendable, Equatable {
+public struct OptimizerLayout: Sendable, Equatable {
     /// A maximal run of parameters with the same group and the same weight-decay flag.
     public struct Segment: Sendable, Equatable {
         public var range: Range<Int>
