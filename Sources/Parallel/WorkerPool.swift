@@ -97,11 +97,11 @@ public final class WorkerPool: @unchecked Sendable {
     /// Like `run`, for bodies that throw: all workers finish, then the error of the lowest
     /// failing worker index is rethrown.
     public func runThrowing(_ body: @escaping (Int) throws -> Void) throws {
-        let errors = ErrorSlots(count: workerCount)
+        let errors = WorkerSlots<Error?>(count: workerCount, initial: nil)
         run { w in
-            do { try body(w) } catch { errors.slots[w] = error }
+            do { try body(w) } catch { errors[w] = error }
         }
-        if let error = errors.slots.first(where: { $0 != nil }) { throw error! }
+        if let error = errors.elements.first(where: { $0 != nil }) { throw error! }
     }
 
     /// The memory allocator for worker `w`; call its `allocate` from worker w's own thread.
@@ -161,12 +161,6 @@ private final class ThreadStart {
     init(_ body: @escaping () -> Void) { self.body = body }
 }
 
-/// Per-worker error slots for `runThrowing`; worker w writes only slot w.
-private final class ErrorSlots: @unchecked Sendable {
-    var slots: [Error?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-}
-
 /// The state worker threads share with the pool. Separate from `WorkerPool` so the threads do
 /// not keep the pool alive (its deinit stops them).
 private final class PoolState: @unchecked Sendable {
@@ -182,12 +176,12 @@ private final class PoolState: @unchecked Sendable {
     /// after completion is observed, so workers only read it in between.
     var job: ((Int) -> Void)?
     /// Start-up results, one per worker, written by that worker before its first run.
-    var starts: [Result<WorkerReport, BindingError>?]
+    let starts: WorkerSlots<Result<WorkerReport, BindingError>?>
 
     init(workers: Int, spinNanoseconds: UInt64) {
         self.workers = workers
         self.spinNanoseconds = spinNanoseconds
-        starts = Array(repeating: nil, count: workers)
+        starts = WorkerSlots(count: workers, initial: nil)
     }
 
     func run(_ body: @escaping (Int) -> Void) {
