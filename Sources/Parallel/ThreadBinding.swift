@@ -23,6 +23,15 @@ public enum ThreadBinding {
         }
     }
 
+    /// Restores a binding saved with `currentBinding` (no singlify). Returns false if hwloc refuses.
+    @discardableResult
+    static func bindCurrentThread(toCPUs cpus: [Int], topology: Topology) -> Bool {
+        guard !cpus.isEmpty else { return false }
+        let set = bitmap(cpus)
+        defer { hwloc_bitmap_free(set) }
+        return hwloc_set_cpubind(topology.handle, set, Int32(HWLOC_CPUBIND_THREAD.rawValue)) == 0
+    }
+
     /// OS indices of the PUs the calling thread is currently allowed to run on.
     public static func currentBinding(topology: Topology) -> [Int] {
         let set = hwloc_bitmap_alloc()

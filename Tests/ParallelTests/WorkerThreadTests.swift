@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Parallel
 
@@ -24,6 +27,20 @@ import Testing
             #expect(pool.reports[placement.worker].allowedCPUs == expected)
             #expect(expected.contains(pool.reports[placement.worker].observedCPU))
         }
+    }
+
+    @Test func callerIsWorkerZeroAndGetsItsBindingBack() throws {
+        let topology = try Topology.machine()
+        let before = ThreadBinding.currentBinding(topology: topology)
+        do {
+            let layout = try WorkerLayout(spec: LayoutSpec(), topology: topology)
+            let pool = try WorkerPool(layout: layout, topology: topology)
+            let threads = WorkerSlots<pthread_t?>(count: layout.workerCount, initial: nil)
+            pool.run { w in threads[w] = pthread_self() }
+            #expect(pthread_equal(threads[0]!, pthread_self()) != 0)
+            #expect(ThreadBinding.currentBinding(topology: topology) == ThreadBinding.boundCPUs(layout.workers[0]))
+        }
+        #expect(ThreadBinding.currentBinding(topology: topology) == before)
     }
 
     @Test func bindingToASyntheticTopologyFails() throws {
