@@ -151,10 +151,11 @@ public final class Topology: @unchecked Sendable {
 
     deinit { hwloc_topology_destroy(handle) }
 
-    /// hwloc's runtime library version, e.g. "2.9.0".
+    /// The hwloc release we were compiled against (HWLOC_VERSION, e.g. "2.9.0"), with the
+    /// runtime library's API version (which stays 2.8.0 across releases 2.8 and 2.9).
     public static var hwlocVersion: String {
         let v = hwloc_get_api_version()
-        return "\(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)"
+        return "\(HWLOC_VERSION), API \(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)"
     }
 
     private static func objects(_ topology: OpaquePointer, _ type: hwloc_obj_type_t) -> [hwloc_obj_t] {
