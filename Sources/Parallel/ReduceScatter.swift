@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared-memory reduce-scatter of W gradient buffers (`GradientReducer`).
+///
+/// Each worker owns a slice of 0..<P (slices are split evenly in units of 16 floats, so every
+/// slice but the last starts and ends on a 64-byte line and no two workers write the same cache
+/// line). `reduce(worker:)` waits at a barrier until all gradients are complete, then the
+/// worker sums its slice over all W buffers in the fixed order 0, 1, ..., W-1 with SIMD8 and
+/// writes it to `reduced`. There is no lock; the barrier is the only synchronization.
+///
+/// Determinism: element i is always ((g0[i] + g1[i]) + g2[i]) + ..., whatever the slicing or
+/// the thread timing, so two runs with the same W give bitwise identical sums.
+/// The result does depend on W (a different number of partial sums rounds differently).
+public final class ReduceScatter: GradientReducer, @unchecked Sendable {
+    public let workerCount: Int
+    public let count: Int
+    public let reduced: UnsafeMutablePointer<Float>
+    private let gradients: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let slices: [Range<Int>]
+    private let barrier: SpinBarrier
+
+    /// Floats per slice granule: one 64-byte cache line.
+    public static let alignment = 16
+    /// Floats summed per tile: the destination tile stays in L1 while W sources stream by.
+    private static let tile = 1024
+
+    /// - Parameters:
+    ///   - count: number of parameters P.
+    ///   - barrier: the barrier of the W workers that will call `reduce` (e.g. `pool.barrier`).
+    ///     `reduce` passes it once, with the worker's index.
+    public init(count: Int, barrier: SpinBarrier) {
+        precondition(count >= 0, "ReduceScatter needs a parameter count >= 0, got \(count)")
+        workerCount = barrier.parties
+        self.count = count
+        self.barrier = barrier
+        let granules = (count + ReduceScatter.alignment - 1) / ReduceScatter.alignment
+        slices = WorkerLayout.split(count: granules, parts: workerCount).map {
+            min(count, $0.lowerBound * ReduceScatter.alignment)..<min(count, $0.upperBound * ReduceScatter.alignment)
+        }
+        // Not zeroed here: each owner's first write places its slice's pages (first touch).
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, max(64, count * 4)) == 0, let raw else {
+            fatalError("out of memory allocating the reduced gradient (\(count) floats)")
+        }
+        reduced = raw.bindMemory(to: Float.self, capacity: count)
+        gradients = .allocate(capacity: workerCount)
+        gradients.initialize(repeating: nil, count: workerCount)
+    }
+
+    deinit {
+        free(reduced)
+        gradients.deallocate()
+    }
+
+    /// Registers worker `worker`'s gradient buffer (at least `count` floats, typically from
+    /// `WorkerMemory.allocate` on that worker). Call before the first `reduce`; the buffer
+    /// must outlive this object's use. Workers may attach concurrently (distinct slots).
+    public func attach(worker: Int, gradient: UnsafeMutablePointer<Float>) {
+        gradients[worker] = gradient
+    }
+
+    /// The gradient buffer worker `worker` attached.
+    public func gradient(worker: Int) -> UnsafeMutablePointer<Float> {
+        guard let buffer = gradients[worker] else { preconditionFailure("worker \(worker) attached no gradient buffer") }
+        return buffer
+    }
+
+    public func slice(worker: Int) -> Range<Int> { slices[worker] }
+
+    public func reduce(worker: Int) -> Range<Int> {
+        barrier.arriveAndWait(worker: worker)  // every gradient is complete past this point
+        let range = slices[worker]
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + ReduceScatter.tile, range.upperBound)
+            sumTile(start, end)
+            start = end
+        }
+        return range
+    }
+
+    /// reduced[start..<end] = g0 + g1 + ... + g(W-1), accumulated in that order.
+    private func sumTile(_ start: Int, _ end: Int) {
+        let destination = reduced
+        let vectorEnd = start + (end - start) / 8 * 8
+        let first = gradient(worker: 0)
+        var i = start
+        while i < vectorEnd {
+            UnsafeMutableRawPointer(destination + i).storeBytes(
+                of: UnsafeRawPointer(first + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i += 8
+        }
+        for j in vectorEnd..<end { destination[j] = first[j] }
+        for w in 1..<max(1, workerCount) {
+            let source = gradient(worker: w)
+            i = start
+            while i < vectorEnd {
+                let sum = UnsafeRawPointer(destination + i).loadUnaligned(as: SIMD8<Float>.self)
+                    + UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(destination + i).storeBytes(of: sum, as: SIMD8<Float>.self)
+                i += 8
+            }
+            for j in vectorEnd..<end { destination[j] += source[j] }
+        }
+    }
+}
