@@ -17,8 +17,8 @@ public final class GemmWorkspace: @unchecked Sendable {
 
     public init() {
         let b = GemmBlocking.self
-        packedA = GemmWorkspace.allocate(b.mc * b.kc)
-        packedB = GemmWorkspace.allocate(b.kc * b.nc)
+        packedA = GemmWorkspace.allocate(b.maxMC * b.maxKC)
+        packedB = GemmWorkspace.allocate(b.maxKC * b.maxNC)
     }
 
     deinit {

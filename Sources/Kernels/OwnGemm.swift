@@ -8,16 +8,18 @@ enum OwnGemm {
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                      workspace ws: GemmWorkspace) {
         if k == 0 || alpha == 0 { return scale(m: m, n: n, c: c, ldc: ldc, beta: beta) }
-        let blk = GemmBlocking.self
-        for jc in stride(from: 0, to: n, by: blk.nc) {
-            let nc = min(blk.nc, n - jc)
-            for pc in stride(from: 0, to: k, by: blk.kc) {
-                let kc = min(blk.kc, k - pc)
+        let ncStep = GemmBlocking.nc(forColumns: n)
+        let kcStep = GemmBlocking.kc(forDepth: k)
+        let mcStep = GemmBlocking.mc(forRows: m)
+        for jc in stride(from: 0, to: n, by: ncStep) {
+            let nc = min(ncStep, n - jc)
+            for pc in stride(from: 0, to: k, by: kcStep) {
+                let kc = min(kcStep, k - pc)
                 GemmPacking.packB(transB, b: b, ldb: ldb, p0: pc, kc: kc, j0: jc, nc: nc, dst: ws.packedB)
                 // Later depth blocks accumulate onto the first one's result.
                 let blockBeta = pc == 0 ? beta : 1
-                for ic in stride(from: 0, to: m, by: blk.mc) {
-                    let mc = min(blk.mc, m - ic)
+                for ic in stride(from: 0, to: m, by: mcStep) {
+                    let mc = min(mcStep, m - ic)
                     GemmPacking.packA(transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
                     macroKernel(mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: ws.packedB,
                                 c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
@@ -32,18 +34,19 @@ enum OwnGemm {
                      c: UnsafeMutablePointer<Float>, ldc: Int, workspace ws: GemmWorkspace) {
         let n = packedB.n, k = packedB.k
         if k == 0 || alpha == 0 { return scale(m: m, n: n, c: c, ldc: ldc, beta: beta) }
-        let blk = GemmBlocking.self
+        let mcStep = GemmBlocking.mc(forRows: m)
+        let kcStep = packedB.kcStep
         // With a single A block, B panels are streamed once whatever their number, so
         // the column loop need not be split into L3-sized chunks.
-        let ncStep = m <= blk.mc ? max(n, 1) : blk.nc
+        let ncStep = m <= mcStep ? n : GemmBlocking.nc(forColumns: n)
         for jc in stride(from: 0, to: n, by: ncStep) {
             let nc = min(ncStep, n - jc)
-            for pc in stride(from: 0, to: k, by: blk.kc) {
-                let kc = min(blk.kc, k - pc)
+            for pc in stride(from: 0, to: k, by: kcStep) {
+                let kc = min(kcStep, k - pc)
                 let bBlock = packedB.block(depthStart: pc, columnStart: jc)
                 let blockBeta = pc == 0 ? beta : 1
-                for ic in stride(from: 0, to: m, by: blk.mc) {
-                    let mc = min(blk.mc, m - ic)
+                for ic in stride(from: 0, to: m, by: mcStep) {
+                    let mc = min(mcStep, m - ic)
                     GemmPacking.packA(transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
                     macroKernel(mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
                                 c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)

@@ -10,7 +10,7 @@
 ///     bwd.pack(.none, b: whh, ldb: H)
 ///     gemm(.none, m: B, a: h, lda: H, packedB: fwd, beta: 1, c: g, ldc: 4 * H)
 ///
-/// Layout: depth blocks of `GemmBlocking.kc`; within a block, 16-column micro-panels, each
+/// Layout: depth blocks of `GemmBlocking.kc(forDepth: k)`; within a block, 16-column micro-panels, each
 /// `kc x 16` contiguous floats; columns past `n` are zero. Storage is allocated in `init`
 /// and reused by every `pack`. Read-only while products use it, so one instance may be
 /// shared by several threads between packs.
@@ -21,6 +21,8 @@ public final class PackedMatrix: @unchecked Sendable {
     public let n: Int
     /// `n` rounded up to a multiple of the micro-kernel width.
     let paddedN: Int
+    /// Depth block size (`GemmBlocking.kc(forDepth: k)`).
+    let kcStep: Int
     let storage: UnsafeMutablePointer<Float>
 
     /// Allocates storage for a `k x n` operand (contents undefined until `pack`).
@@ -29,6 +31,7 @@ public final class PackedMatrix: @unchecked Sendable {
         self.k = k
         self.n = n
         paddedN = (n + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr
+        kcStep = GemmBlocking.kc(forDepth: k)
         storage = GemmWorkspace.allocate(max(1, k * paddedN))
     }
 
@@ -45,8 +48,8 @@ public final class PackedMatrix: @unchecked Sendable {
     public func pack(_ trans: Transpose, b: UnsafePointer<Float>, ldb: Int) {
         precondition(ldb >= max(1, trans == .none ? n : k),
                      "PackedMatrix.pack: ldb=\(ldb) too small for k=\(k) n=\(n) \(trans)")
-        for pc in stride(from: 0, to: k, by: GemmBlocking.kc) {
-            let kc = min(GemmBlocking.kc, k - pc)
+        for pc in stride(from: 0, to: k, by: kcStep) {
+            let kc = min(kcStep, k - pc)
             GemmPacking.packB(trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n,
                               dst: storage + pc * paddedN)
         }
@@ -55,7 +58,7 @@ public final class PackedMatrix: @unchecked Sendable {
     /// Start of the panels for depth block `depthStart` (a multiple of `kc`) from column
     /// `columnStart` (a multiple of 16) on; consecutive panels are `16 * kc` floats apart.
     func block(depthStart: Int, columnStart: Int) -> UnsafePointer<Float> {
-        let kc = min(GemmBlocking.kc, k - depthStart)
+        let kc = min(kcStep, k - depthStart)
         return UnsafePointer(storage + depthStart * paddedN + columnStart * kc)
     }
 }
