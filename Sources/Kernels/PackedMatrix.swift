@@ -1,0 +1,64 @@
+/// A right-hand GEMM operand op(B) (`k x n`) packed once into the own micro-kernel's
+/// panel layout, for products that reuse the same B many times.
+///
+/// The LSTM recurrent weights W_hh ([4H, H], row-major) are constant for a whole
+/// minibatch: pack them once per minibatch and reuse for all T time steps, e.g.
+///
+///     let fwd = PackedMatrix(k: H, n: 4 * H)      // G_t += h_{t-1} W_hh^T
+///     let bwd = PackedMatrix(k: 4 * H, n: H)      // dh_{t-1} = dG_t W_hh
+///     fwd.pack(.transposed, b: whh, ldb: H)       // once per minibatch
+///     bwd.pack(.none, b: whh, ldb: H)
+///     gemm(.none, m: B, a: h, lda: H, packedB: fwd, beta: 1, c: g, ldc: 4 * H)
+///
+/// Layout: depth blocks of `GemmBlocking.kc(forDepth: k)`; within a block, 16-column micro-panels, each
+/// `kc x 16` contiguous floats; columns past `n` are zero. Storage is allocated in `init`
+/// and reused by every `pack`. Read-only while products use it, so one instance may be
+/// shared by several threads between packs.
+public final class PackedMatrix: @unchecked Sendable {
+    /// Depth (rows of op(B)).
+    public let k: Int
+    /// Columns of op(B).
+    public let n: Int
+    /// `n` rounded up to a multiple of the micro-kernel width.
+    let paddedN: Int
+    /// Depth block size (`GemmBlocking.kc(forDepth: k)`).
+    let kcStep: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    /// Allocates storage for a `k x n` operand (contents undefined until `pack`).
+    public init(k: Int, n: Int) {
+        precondition(k >= 0 && n >= 0, "PackedMatrix: negative shape k=\(k) n=\(n)")
+        self.k = k
+        self.n = n
+        paddedN = (n + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr
+        kcStep = GemmBlocking.kc(forDepth: k)
+        storage = GemmWorkspace.allocate(max(1, k * paddedN))
+    }
+
+    /// Allocates and packs op(B) in one step.
+    public convenience init(_ trans: Transpose, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int) {
+        self.init(k: k, n: n)
+        pack(trans, b: b, ldb: ldb)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Packs op(B) (`k x n`; stored as `[k, ldb]` if `.none`, `[n, ldb]` if `.transposed`)
+    /// into this matrix's storage, replacing what was there. Allocation-free.
+    public func pack(_ trans: Transpose, b: UnsafePointer<Float>, ldb: Int) {
+        precondition(ldb >= max(1, trans == .none ? n : k),
+                     "PackedMatrix.pack: ldb=\(ldb) too small for k=\(k) n=\(n) \(trans)")
+        for pc in stride(from: 0, to: k, by: kcStep) {
+            let kc = min(kcStep, k - pc)
+            GemmPacking.packB(trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n,
+                              dst: storage + pc * paddedN)
+        }
+    }
+
+    /// Start of the panels for depth block `depthStart` (a multiple of `kc`) from column
+    /// `columnStart` (a multiple of 16) on; consecutive panels are `16 * kc` floats apart.
+    func block(depthStart: Int, columnStart: Int) -> UnsafePointer<Float> {
+        let kc = min(kcStep, k - depthStart)
+        return UnsafePointer(storage + depthStart * paddedN + columnStart * kc)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Timing and output helpers shared by the `bench` subcommands.
+enum BenchSupport {
+    /// Seconds since an arbitrary origin (monotonic clock).
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Runs `body` once to warm up, then repeatedly until `minSeconds` have passed (at least
+    /// `minRuns` times); returns the fastest and the median run time in seconds. The best
+    /// run is the least disturbed one on a shared machine; the median shows the spread.
+    static func time(minSeconds: Double, minRuns: Int = 3, _ body: () -> Void) -> (best: Double, median: Double) {
+        body()
+        var times: [Double] = []
+        let start = now()
+        while times.count < minRuns || now() - start < minSeconds {
+            let t0 = now()
+            body()
+            times.append(now() - t0)
+        }
+        times.sort()
+        return (times[0], times[times.count / 2])
+    }
+
+    /// Writes an `Encodable` value as pretty-printed JSON, naming the file on failure.
+    static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(value)
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ValidationErrorText("cannot write JSON to \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes text, naming the file on failure.
+    static func writeText(_ text: String, to path: String) throws {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw ValidationErrorText("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Fixed-width right-aligned cell.
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+    }
+}
+
+/// An error carrying a message that names the file or value at fault.
+struct ValidationErrorText: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
