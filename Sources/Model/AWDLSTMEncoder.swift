@@ -163,8 +163,10 @@ public final class AWDLSTMEncoder {
 
     private func weights(_ l: Int, _ params: UnsafePointer<Float>, _ shared: WeightDropState) -> LSTMWeights {
         let s = parameters.layers[l]
+        let packed = shared.packed(layer: l)
         return LSTMWeights(weightIH: params + s.weightIH.offset, weightHH: shared.weightHH(layer: l, params: params),
-                           biasIH: params + s.biasIH.offset, biasHH: params + s.biasHH.offset)
+                           biasIH: params + s.biasIH.offset, biasHH: params + s.biasHH.offset,
+                           packedForward: packed.forward, packedBackward: packed.backward)
     }
 
     private func gradients(_ l: Int, _ grads: UnsafeMutablePointer<Float>) -> LSTMGradients {

@@ -10,6 +10,18 @@ public struct LSTMWeights {
     public var biasIH: UnsafePointer<Float>
     /// [4H]
     public var biasHH: UnsafePointer<Float>
+    /// `weightHH` packed for the per-step products (forward: W_hh^T as [H, 4H]; backward:
+    /// W_hh as [4H, H]), once per minibatch; nil uses OpenBLAS on the plain matrix.
+    public var packedForward: PackedMatrix?
+    public var packedBackward: PackedMatrix?
+
+    public init(weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
+                biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>,
+                packedForward: PackedMatrix? = nil, packedBackward: PackedMatrix? = nil) {
+        self.weightIH = weightIH; self.weightHH = weightHH
+        self.biasIH = biasIH; self.biasHH = biasHH
+        self.packedForward = packedForward; self.packedBackward = packedBackward
+    }
 }
 
 /// Pointers to the same layer's gradient accumulators (in the flat gradient buffer).
@@ -38,15 +50,19 @@ public enum LSTMLayer {
                                steps T: Int, streams b: Int, input I: Int, hidden H: Int) {
         let G = 4 * H
         gemm(.none, .transposed, m: T * b, n: G, k: I, a: x, lda: I, b: w.weightIH, ldb: I,
-             beta: 0, c: gates, ldc: G)
+             beta: 0, c: gates, ldc: G, backend: GemmPolicy.projection)
         for row in 0 ..< T * b {
             add(w.biasIH, into: gates + row * G, count: G)
             add(w.biasHH, into: gates + row * G, count: G)
         }
         for t in 0 ..< T {
             let gt = gates + t * b * G
-            gemm(.none, .transposed, m: b, n: G, k: H, a: h + t * b * H, lda: H,
-                 b: w.weightHH, ldb: H, beta: 1, c: gt, ldc: G)
+            if let packed = w.packedForward {
+                gemm(m: b, a: h + t * b * H, lda: H, packedB: packed, beta: 1, c: gt, ldc: G)
+            } else {
+                gemm(.none, .transposed, m: b, n: G, k: H, a: h + t * b * H, lda: H,
+                     b: w.weightHH, ldb: H, beta: 1, c: gt, ldc: G)
+            }
             LSTMCell.forward(gates: gt, cPrev: c + t * b * H, cNext: c + (t + 1) * b * H,
                              hNext: h + (t + 1) * b * H, rows: b, hidden: H)
         }
@@ -79,20 +95,24 @@ public enum LSTMLayer {
                               dcCarry: dcCarry, rows: b, hidden: H)
             // dh_{t-1} = dG_t W_hh, unless t starts a chunk (state there is detached).
             if t % chunk != 0 {
-                gemm(.none, .none, m: b, n: H, k: G, a: gates + t * b * G, lda: G,
-                     b: w.weightHH, ldb: H, beta: 0, c: dhRec, ldc: H)
+                if let packed = w.packedBackward {
+                    gemm(m: b, a: gates + t * b * G, lda: G, packedB: packed, beta: 0, c: dhRec, ldc: H)
+                } else {
+                    gemm(.none, .none, m: b, n: H, k: G, a: gates + t * b * G, lda: G,
+                         b: w.weightHH, ldb: H, beta: 0, c: dhRec, ldc: H)
+                }
             }
         }
         // dW_ih += dG^T x ; dW_hh += dG^T h_{t-1} ; db += column sums of dG ; dx = dG W_ih
         gemm(.transposed, .none, m: G, n: I, k: T * b, a: gates, lda: G, b: x, ldb: I,
-             beta: 1, c: dw.weightIH, ldc: I)
+             beta: 1, c: dw.weightIH, ldc: I, backend: GemmPolicy.weightGradient)
         gemm(.transposed, .none, m: G, n: H, k: T * b, a: gates, lda: G, b: h, ldb: H,
-             beta: 1, c: dw.weightHH, ldc: H)
+             beta: 1, c: dw.weightHH, ldc: H, backend: GemmPolicy.weightGradient)
         addColumnSums(gates, rows: T * b, columns: G, into: dw.biasIH)
         addColumnSums(gates, rows: T * b, columns: G, into: dw.biasHH)
         if let dx {
             gemm(.none, .none, m: T * b, n: I, k: G, a: gates, lda: G, b: w.weightIH, ldb: I,
-                 beta: 0, c: dx, ldc: I)
+                 beta: 0, c: dx, ldc: I, backend: GemmPolicy.projection)
         }
     }
 }

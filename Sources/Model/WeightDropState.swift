@@ -1,13 +1,20 @@
-/// The per-minibatch, worker-shared part of AWD-LSTM's dropout: the DropConnect masks and
-/// effective recurrent matrices of every layer, and the embedding row mask.
+import Kernels
+
+/// The per-minibatch, worker-shared part of the AWD-LSTM step: the DropConnect masks and
+/// effective recurrent matrices of every layer, those matrices packed for the per-step GEMMs,
+/// and the embedding row mask.
 ///
-/// Computed once per step before the workers run (each worker may fill a share of the rows),
-/// read by every worker, and used again after the all-reduce to turn the gradient of each
-/// effective matrix into the gradient of its raw matrix.
+/// Computed once per step before the workers' forward passes (`prepare` then `pack`, each
+/// split across workers with a barrier after each), read by every worker, and used again after
+/// the all-reduce to turn the gradient of each effective matrix into that of its raw matrix.
 public final class WeightDropState: @unchecked Sendable {
     public let parameters: AWDLSTMParameters
     private let masks: [FloatBuffer]
     private let effective: [FloatBuffer]
+    /// Per layer: W_hh^T packed as the forward product's B ([H, 4H]) and W_hh as the backward's
+    /// ([4H, H]); nil when `GemmPolicy.recurrent` is OpenBLAS.
+    private let packedForward: [PackedMatrix?]
+    private let packedBackward: [PackedMatrix?]
     /// [V] scales of embedding dropout (all ones when off).
     public let embeddingMask: FloatBuffer
     /// Whether the current step uses the masks (training with p > 0) or the raw weights.
@@ -21,6 +28,37 @@ public final class WeightDropState: @unchecked Sendable {
         effective = (0 ..< c.layerCount).map { FloatBuffer(count: size($0)) }
         embeddingMask = FloatBuffer(count: c.vocabSize)
         embeddingMask.pointer.update(repeating: 1, count: c.vocabSize)
+        let pack = GemmPolicy.recurrent == .ownSIMD
+        packedForward = (0 ..< c.layerCount).map { l in
+            let h = c.outputSize(layer: l)
+            return pack ? PackedMatrix(k: h, n: 4 * h) : nil
+        }
+        packedBackward = (0 ..< c.layerCount).map { l in
+            let h = c.outputSize(layer: l)
+            return pack ? PackedMatrix(k: 4 * h, n: h) : nil
+        }
+    }
+
+    /// Packs the recurrent matrices this step uses (after every part of `prepare` has run).
+    /// Part `part` of `parts` packs the layers l with l % parts == part.
+    public func pack(params: UnsafePointer<Float>, part: Int = 0, parts: Int = 1) {
+        for l in stride(from: part, to: parameters.config.layerCount, by: parts) {
+            let w = weightHH(layer: l, params: params)
+            let h = parameters.config.outputSize(layer: l)
+            packedForward[l]?.pack(.transposed, b: w, ldb: h)
+            packedBackward[l]?.pack(.none, b: w, ldb: h)
+        }
+    }
+
+    /// One-thread convenience: `prepare` then `pack`.
+    public func prepareAndPack(params: UnsafePointer<Float>, key: DropoutKey?) {
+        prepare(params: params, key: key)
+        pack(params: params)
+    }
+
+    /// The packed recurrent matrices of layer `l` for this step.
+    public func packed(layer l: Int) -> (forward: PackedMatrix?, backward: PackedMatrix?) {
+        (packedForward[l], packedBackward[l])
     }
 
     /// Draws this step's masks and effective weights. Part `part` of `parts` fills its share of

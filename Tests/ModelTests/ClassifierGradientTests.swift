@@ -34,7 +34,7 @@ import SeededRandom
         func run(into g: FloatBuffer) -> Double {
             // Training mode throughout (BatchNorm on batch statistics); with dropMult 0 every
             // dropout probability is 0 and every mask is all ones.
-            shared.prepare(params: params.pointer, key: key)
+            shared.prepareAndPack(params: params.pointer, key: key)
             encoder.forward(tokens: tokens, lengths: lengths, steps: L, params: params.pointer, shared: shared,
                             dropout: (key, 0), features: features.pointer)
             head.forward(features: features.pointer, rows: b, params: params.pointer,

@@ -27,7 +27,7 @@ import SeededRandom
 
         func run(into g: FloatBuffer) -> Double {
             model.encoder.resetState()
-            shared.prepare(params: params.pointer, key: dropout?.key)
+            shared.prepareAndPack(params: params.pointer, key: dropout?.key)
             let loss = model.trainStep(tokens: tokens, targets: targets, steps: T, streams: b,
                                        params: params.pointer, shared: shared, grads: g.pointer,
                                        dropout: dropout, normalizer: normalizer,
