@@ -32,8 +32,11 @@ struct TopologyCommand: ParsableCommand {
     @Option(help: "Plan against a synthetic hwloc topology instead of this machine, e.g. \"pack:2 numa:2 l3:2 core:4 pu:2\".")
     var synthetic: String?
 
-    @Flag(help: "Start the workers, bind them and report where they run and how their memory is placed.")
+    @Flag(help: "Start the workers, bind them and report where they run, how their memory is placed, and the dispatch, barrier and reduce-scatter costs.")
     var verify = false
+
+    @Option(help: "Parameters in the --verify reduce-scatter measurement.")
+    var reduceFloats = 4_000_000
 
     func run() throws {
         let topology = try synthetic.map { try Topology(synthetic: $0) } ?? Topology.machine()
@@ -74,6 +77,22 @@ struct TopologyCommand: ParsableCommand {
         let crossing = clock.measure {
             pool.run { w in for _ in 0..<rounds { barrier.arriveAndWait(worker: w) } }
         }
+        // Reduce-scatter of `reduceFloats` parameters (each worker's gradient allocated near it).
+        let reducer = ReduceScatter(count: reduceFloats, barrier: barrier)
+        let gradients = GradientSlots(count: layout.workerCount)
+        pool.run { w in
+            let gradient = pool.memory(worker: w).allocate(count: reduceFloats)
+            gradients.keep(w, gradient)
+            reducer.attach(worker: w, gradient: gradient.pointer)
+            _ = reducer.reduce(worker: w)  // first touch of the reduced slices
+        }
+        let repeats = 10
+        let reducing = clock.measure { for _ in 0..<repeats { pool.run { w in _ = reducer.reduce(worker: w) } } }
+        let perReduce = reducing / repeats
+        let bytes = Double((layout.workerCount + 1) * reduceFloats * 4)
+        let seconds = Double(perReduce.components.attoseconds) / 1e18 + Double(perReduce.components.seconds)
+        print("Reduce-scatter of \(reduceFloats) floats over \(layout.workerCount) workers: "
+              + "\(microseconds(perReduce)) us (\(Double(Int(bytes / seconds / 1e7)) / 100) GB/s moved)")
         print("Overhead: empty run() \(microseconds(dispatch / calls)) us per call, "
               + "barrier \(microseconds(crossing / rounds)) us per crossing (mean; shared VMs vary)")
     }
@@ -82,6 +101,22 @@ struct TopologyCommand: ParsableCommand {
 private func microseconds(_ duration: Duration) -> String {
     let us = Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6
     return String(Double(Int(us * 100)) / 100)
+}
+
+/// Keeps the workers' gradient buffers alive during `--verify` (each worker writes its own slot).
+private final class GradientSlots: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<AlignedBuffer?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+    func keep(_ w: Int, _ buffer: AlignedBuffer) { storage[w] = buffer }
 }
 
 extension BindingUnit: ExpressibleByArgument {}
