@@ -1,3 +1,4 @@
+import Dispatch
 import Kernels
 
 /// The language model's parameters: the encoder plus the decoder bias (the decoder weight is
@@ -84,6 +85,9 @@ public final class LanguageModel {
     private let dropped: FloatBuffer      // [T*b, E]
     private let logits: FloatBuffer       // [T*b, V]; probabilities, then dLogits
     private let dRaw: FloatBuffer         // [T*b, E]
+    /// Wall time of the last `trainStep`'s forward (encoder, decoder, loss) and backward.
+    public private(set) var lastForwardNanoseconds: UInt64 = 0
+    public private(set) var lastBackwardNanoseconds: UInt64 = 0
 
     public init(parameters: LanguageModelParameters, streamCapacity b: Int, steps T: Int) {
         self.parameters = parameters
@@ -106,6 +110,7 @@ public final class LanguageModel {
                           normalizer: LossNormalizer,
                           regularization: ActivationRegularization) -> LanguageModelLoss {
         let c = config, E = c.embeddingSize, V = c.vocabSize, N = T * b
+        let start = DispatchTime.now().uptimeNanoseconds
         let raw = encoder.forward(tokens: tokens, steps: T, streams: b, params: params,
                                   shared: shared, dropout: dropout)
         // Output dropout (locked).
@@ -117,6 +122,8 @@ public final class LanguageModel {
         }
         var loss = decode(steps: T, streams: b, params: params, targets: targets,
                           gradScale: 1 / Float(normalizer.tokens))
+        let forwardEnd = DispatchTime.now().uptimeNanoseconds
+        lastForwardNanoseconds = forwardEnd - start
 
         // Backward through the tied decoder: dDropped = dLogits E ; dE += dLogits^T dropped.
         let table = params + parameters.encoder.embedding.offset
@@ -154,6 +161,7 @@ public final class LanguageModel {
         }
         encoder.backward(dOutput: dRaw.pointer, params: params, shared: shared, grads: grads, chunk: T)
         encoder.carryState()
+        lastBackwardNanoseconds = DispatchTime.now().uptimeNanoseconds - forwardEnd
         return loss
     }
 

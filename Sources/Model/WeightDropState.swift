@@ -65,15 +65,16 @@ public final class WeightDropState: @unchecked Sendable {
     /// rows, so workers can split the work; every part must run before the forward pass.
     public func prepare(params: UnsafePointer<Float>, key: DropoutKey?, part: Int = 0, parts: Int = 1) {
         let c = parameters.config
-        active = key != nil && c.weightP > 0
+        let on = key != nil && c.weightP > 0
         if part == 0 {
+            active = on
             if let key, c.embedP > 0 {
                 EmbeddingDropout(p: c.embedP).fillMask(embeddingMask.pointer, vocabSize: c.vocabSize, key: key)
             } else {
                 embeddingMask.pointer.update(repeating: 1, count: c.vocabSize)
             }
         }
-        guard let key, active else { return }
+        guard let key, on else { return }
         let dropout = WeightDropout(p: c.weightP)
         for (l, layer) in parameters.layers.enumerated() {
             let rows = layer.weightHH.shape[0], columns = layer.weightHH.shape[1]

@@ -12,9 +12,14 @@ import Glibc
 ///
 /// Determinism: element i is always ((g0[i] + g1[i]) + g2[i]) + ..., whatever the slicing or
 /// the thread timing, so two runs with the same W give bitwise identical sums.
-/// The result does depend on W (a different number of partial sums rounds differently).
+/// The result does depend on W (a different number of partial sums rounds differently),
+/// unless the gradients come from a fixed number of `sources` that does not change with W:
+/// the trainer's deterministic mode computes one gradient per fixed shard of the minibatch
+/// (G sources, any W <= G workers) and the sum over G in order 0..G-1 is then independent of W.
 public final class ReduceScatter: GradientReducer, @unchecked Sendable {
     public let workerCount: Int
+    /// Number of gradient buffers summed (the workers' own, or the fixed shards').
+    public let sourceCount: Int
     public let count: Int
     public let reduced: UnsafeMutablePointer<Float>
     private let gradients: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
@@ -30,9 +35,12 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
     ///   - count: number of parameters P.
     ///   - barrier: the barrier of the W workers that will call `reduce` (e.g. `pool.barrier`).
     ///     `reduce` passes it once, with the worker's index.
-    public init(count: Int, barrier: SpinBarrier) {
+    ///   - sources: number of gradient buffers to sum (default: one per worker).
+    public init(count: Int, barrier: SpinBarrier, sources: Int? = nil) {
         precondition(count >= 0, "ReduceScatter needs a parameter count >= 0, got \(count)")
         workerCount = barrier.parties
+        sourceCount = sources ?? barrier.parties
+        precondition(sourceCount >= 1, "ReduceScatter needs at least one gradient source")
         self.count = count
         self.barrier = barrier
         let granules = (count + ReduceScatter.alignment - 1) / ReduceScatter.alignment
@@ -45,8 +53,8 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
             fatalError("out of memory allocating the reduced gradient (\(count) floats)")
         }
         reduced = raw.bindMemory(to: Float.self, capacity: count)
-        gradients = .allocate(capacity: workerCount)
-        gradients.initialize(repeating: nil, count: workerCount)
+        gradients = .allocate(capacity: sourceCount)
+        gradients.initialize(repeating: nil, count: sourceCount)
     }
 
     deinit {
@@ -54,16 +62,16 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
         gradients.deallocate()
     }
 
-    /// Registers worker `worker`'s gradient buffer (at least `count` floats, typically from
-    /// `WorkerMemory.allocate` on that worker). Call before the first `reduce`; the buffer
-    /// must outlive this object's use. Workers may attach concurrently (distinct slots).
+    /// Registers source `worker`'s gradient buffer (at least `count` floats, typically from
+    /// `WorkerMemory.allocate` on the worker that fills it). Call before the first `reduce`;
+    /// the buffer must outlive this object's use. Workers may attach concurrently (distinct slots).
     public func attach(worker: Int, gradient: UnsafeMutablePointer<Float>) {
         gradients[worker] = gradient
     }
 
-    /// The gradient buffer worker `worker` attached.
+    /// The gradient buffer of source `worker`.
     public func gradient(worker: Int) -> UnsafeMutablePointer<Float> {
-        guard let buffer = gradients[worker] else { preconditionFailure("worker \(worker) attached no gradient buffer") }
+        guard let buffer = gradients[worker] else { preconditionFailure("source \(worker) attached no gradient buffer") }
         return buffer
     }
 
@@ -93,7 +101,7 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
             i += 8
         }
         for j in vectorEnd..<end { destination[j] = first[j] }
-        for w in 1..<max(1, workerCount) {
+        for w in 1..<max(1, sourceCount) {
             let source = gradient(worker: w)
             i = start
             while i < vectorEnd {

@@ -4,11 +4,11 @@
 /// mutation goes through uniqueness checks and exclusive access to the whole array); this
 /// keeps the slots in raw storage instead. Readers must be ordered after the writers (e.g.
 /// read after `WorkerPool.run` returns).
-final class WorkerSlots<Element>: @unchecked Sendable {
-    let count: Int
+public final class WorkerSlots<Element>: @unchecked Sendable {
+    public let count: Int
     private let storage: UnsafeMutablePointer<Element>
 
-    init(count: Int, initial: Element) {
+    public init(count: Int, initial: Element) {
         self.count = count
         storage = .allocate(capacity: max(1, count))
         storage.initialize(repeating: initial, count: count)
@@ -19,10 +19,10 @@ final class WorkerSlots<Element>: @unchecked Sendable {
         storage.deallocate()
     }
 
-    subscript(index: Int) -> Element {
+    public subscript(index: Int) -> Element {
         get { storage[index] }
         set { storage[index] = newValue }
     }
 
-    var elements: [Element] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+    public var elements: [Element] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 }
