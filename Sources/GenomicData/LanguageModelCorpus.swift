@@ -1,0 +1,78 @@
+import SeededRandom
+
+/// Token documents for language-model training and validation.
+///
+/// Genomes: records are split at non-ACGT runs, pure segments are cut into chunks of
+/// `chunkLength` bases, and each chunk goes to validation with probability `validFraction`
+/// (keyed by seed and chunk number, so the split is reproducible and does not depend on reading
+/// order beyond the files' own). Prepared datasets: the train split trains, the valid split
+/// validates (fine-tuning the LM on the target corpus).
+public struct LanguageModelCorpus: Sendable {
+    public var train: [[Int32]] = []
+    public var valid: [[Int32]] = []
+    /// Bases read (after the `maxBases` cut).
+    public var bases = 0
+    /// One summary line per input.
+    public var summaries: [String] = []
+
+    public init() {}
+
+    public var trainTokens: Int { train.reduce(0) { $0 + $1.count } }
+    public var validTokens: Int { valid.reduce(0) { $0 + $1.count } }
+
+    /// Reads FASTA genomes (plain or .gz).
+    /// - Parameters:
+    ///   - maxBases: stop after this many bases in total (a slice for quick runs).
+    ///   - minSegment: pure-ACGT segments shorter than this are skipped (counted in the summary).
+    public static func fromFasta(paths: [String], encoder: KmerEncoder, validFraction: Double,
+                                 seed: UInt64, chunkLength: Int = 10_000, minSegment: Int = 100,
+                                 maxBases: Int? = nil) throws -> LanguageModelCorpus {
+        guard validFraction >= 0 && validFraction < 1 else {
+            throw DataError(field: "validFraction", "must be in [0, 1), got \(validFraction)")
+        }
+        guard chunkLength >= encoder.tokenizer.k else {
+            throw DataError(field: "chunkLength", "must be at least k = \(encoder.tokenizer.k), got \(chunkLength)")
+        }
+        var corpus = LanguageModelCorpus()
+        var chunkIndex: UInt64 = 0
+        for path in paths {
+            if let maxBases, corpus.bases >= maxBases { break }
+            let summary = try FastaReader(path: path, policy: .splitAtNonACGT(minLength: minSegment)).forEachRecord { record in
+                var start = 0
+                let n = min(record.sequence.count, (maxBases.map { $0 - corpus.bases }) ?? .max)
+                guard n > 0 else { return }
+                corpus.bases += n
+                record.sequence.withUnsafeBufferPointer { seq in
+                    while start < n {
+                        let end = min(start + chunkLength, n)
+                        var ids: [Int32] = []
+                        encoder.encode(UnsafeBufferPointer(rebasing: seq[start ..< end]), appendingTo: &ids)
+                        var r = CounterRandom(seed: seed, RandomPurpose.datasetSplit.rawValue, 0x4C4D, chunkIndex)
+                        chunkIndex += 1
+                        if !ids.isEmpty {
+                            if Double(r.nextUnitFloat()) < validFraction { corpus.valid.append(ids) } else { corpus.train.append(ids) }
+                        }
+                        start = end
+                    }
+                }
+            }
+            corpus.summaries.append("\(path): \(summary)")
+        }
+        guard corpus.trainTokens > 0 else {
+            throw DataError(file: paths.first, "no ACGT sequence long enough to train on")
+        }
+        return corpus
+    }
+
+    /// The train and valid splits of a prepared dataset, one document per sequence.
+    public static func fromPreparedDataset(path: String, encoder: KmerEncoder) throws -> LanguageModelCorpus {
+        let dataset = try PreparedDataset.load(path: path)
+        var corpus = LanguageModelCorpus()
+        corpus.train = dataset[.train].sequences.map(encoder.encode)
+        corpus.valid = dataset[.valid].sequences.map(encoder.encode)
+        corpus.bases = dataset[.train].sequences.reduce(0) { $0 + $1.count }
+        corpus.summaries.append("\(path): \(dataset[.train].count) train and \(dataset[.valid].count) valid sequences")
+        guard corpus.trainTokens > 0 else { throw DataError(file: path, "the train split is empty") }
+        return corpus
+    }
+}
