@@ -56,7 +56,7 @@ public struct LanguageModelCorpus: Sendable {
                     }
                 }
             }
-            corpus.summaries.append("\(path): \(summary)")
+            corpus.summaries.append("\(summary)")
         }
         guard corpus.trainTokens > 0 else {
             throw DataError(file: paths.first, "no ACGT sequence long enough to train on")

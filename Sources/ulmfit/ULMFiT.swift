@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `ulmfit` command line: one subcommand per stage of the pipeline and per tool.
 @main
@@ -14,4 +15,16 @@ struct ULMFiT: ParsableCommand {
             TopologyCommand.self,
             BenchCommand.self,
         ])
+
+    /// Line-buffered stdout, so progress (stderr) and results (stdout) interleave in order
+    /// when both go to one log file.
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
