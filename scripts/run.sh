@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: installs system libraries, builds the release binary, then
+# runs the pipeline on the default data (../shared/data) with the default settings:
+#   1. prepare the human promoter set (ACGT filter, de-duplication, seeded 85/15 and 90/10 split);
+#   2. pretrain the AWD-LSTM language model on the human genome chunk (k=5, stride 2);
+#   3. fine-tune it on the promoter corpus (train split).
+# Results (metrics JSONL/CSV, loss.svg, checkpoints) go to runs/. Options after the script name
+# are passed to both training commands (e.g. --workers 2 --max-steps 50).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release --product ulmfit
+ulmfit=.build/release/ulmfit
+data=${DATA:-../shared/data}
+out=${OUT:-runs}
+mkdir -p "$out"
+
+$ulmfit prepare --csv "$data/human_promoters/cnnprom_human_nontata_9034.csv.gz" --seed 42 --out "$out/human"
+$ulmfit train-lm --fasta "$data/genomes/human_chr22_20-21M.fa.gz" --k 5 --stride 2 \
+  --epochs 1 --lr 2e-3 --out "$out/pretrain" "$@"
+$ulmfit train-lm --dataset "$out/human/dataset.csv" --init-from "$out/pretrain/model" \
+  --epochs 1 --lr 1e-3 --out "$out/finetune" "$@"
+echo "done: see $out/pretrain and $out/finetune (metrics.csv, loss.svg, model/)"
