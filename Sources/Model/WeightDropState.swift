@@ -15,6 +15,8 @@ public final class WeightDropState: @unchecked Sendable {
     /// ([4H, H]); nil when `GemmPolicy.recurrent` is OpenBLAS.
     private let packedForward: [PackedMatrix?]
     private let packedBackward: [PackedMatrix?]
+    /// Per layer: packed since the last `prepare` (raw storage: parts write distinct layers).
+    private let packedFresh: UnsafeMutablePointer<Bool>
     /// [V] scales of embedding dropout (all ones when off).
     public let embeddingMask: FloatBuffer
     /// Whether the current step uses the masks (training with p > 0) or the raw weights.
@@ -28,6 +30,8 @@ public final class WeightDropState: @unchecked Sendable {
         effective = (0 ..< c.layerCount).map { FloatBuffer(count: size($0)) }
         embeddingMask = FloatBuffer(count: c.vocabSize)
         embeddingMask.pointer.update(repeating: 1, count: c.vocabSize)
+        packedFresh = .allocate(capacity: c.layerCount)
+        packedFresh.initialize(repeating: false, count: c.layerCount)
         let pack = GemmPolicy.recurrent == .ownSIMD
         packedForward = (0 ..< c.layerCount).map { l in
             let h = c.outputSize(layer: l)
@@ -47,6 +51,7 @@ public final class WeightDropState: @unchecked Sendable {
             let h = parameters.config.outputSize(layer: l)
             packedForward[l]?.pack(.transposed, b: w, ldb: h)
             packedBackward[l]?.pack(.none, b: w, ldb: h)
+            packedFresh[l] = true
         }
     }
 
@@ -58,8 +63,12 @@ public final class WeightDropState: @unchecked Sendable {
 
     /// The packed recurrent matrices of layer `l` for this step.
     public func packed(layer l: Int) -> (forward: PackedMatrix?, backward: PackedMatrix?) {
-        (packedForward[l], packedBackward[l])
+        precondition(packedForward[l] == nil || packedFresh[l],
+                     "WeightDropState: call pack(params:) (or prepareAndPack) after prepare, before the forward pass")
+        return (packedForward[l], packedBackward[l])
     }
+
+    deinit { packedFresh.deallocate() }
 
     /// Draws this step's masks and effective weights. Part `part` of `parts` fills its share of
     /// rows, so workers can split the work; every part must run before the forward pass.
@@ -68,6 +77,7 @@ public final class WeightDropState: @unchecked Sendable {
         let on = key != nil && c.weightP > 0
         if part == 0 {
             active = on
+            packedFresh.update(repeating: false, count: c.layerCount)
             if let key, c.embedP > 0 {
                 EmbeddingDropout(p: c.embedP).fillMask(embeddingMask.pointer, vocabSize: c.vocabSize, key: key)
             } else {

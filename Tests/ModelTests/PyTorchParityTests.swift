@@ -52,11 +52,11 @@ import SeededRandom
 
         // The raw last-layer output of window 2, from a second encoder on the same weights.
         let encoder = AWDLSTMEncoder(parameters: parameters.encoder, streamCapacity: b, stepCapacity: T)
-        shared.prepare(params: params.pointer, key: dropout(0)?.key)
+        shared.prepareAndPack(params: params.pointer, key: dropout(0)?.key)
         _ = encoder.forward(tokens: fixture.windows[0].tokens, steps: T, streams: b, params: params.pointer,
                             shared: shared, dropout: dropout(0))
         encoder.carryState()
-        shared.prepare(params: params.pointer, key: dropout(1)?.key)
+        shared.prepareAndPack(params: params.pointer, key: dropout(1)?.key)
         let raw = encoder.forward(tokens: fixture.windows[1].tokens, steps: T, streams: b,
                                   params: params.pointer, shared: shared, dropout: dropout(1))
         report.compare("rawOutput", Array(UnsafeBufferPointer(start: raw, count: T * b * f.embeddingSize)),
@@ -69,12 +69,12 @@ import SeededRandom
         // Window 1 only sets the carried state; window 2's gradients are compared.
         let discarded = FloatBuffer(count: parameters.layout.count)
         let grads = FloatBuffer(count: parameters.layout.count)
-        shared.prepare(params: params.pointer, key: dropout(0)?.key)
+        shared.prepareAndPack(params: params.pointer, key: dropout(0)?.key)
         _ = model.trainStep(tokens: fixture.windows[0].tokens, targets: fixture.windows[0].targets,
                             steps: T, streams: b, params: params.pointer, shared: shared,
                             grads: discarded.pointer, dropout: dropout(0), normalizer: normalizer,
                             regularization: regularization)
-        shared.prepare(params: params.pointer, key: dropout(1)?.key)
+        shared.prepareAndPack(params: params.pointer, key: dropout(1)?.key)
         let loss = model.trainStep(tokens: fixture.windows[1].tokens, targets: fixture.windows[1].targets,
                                    steps: T, streams: b, params: params.pointer, shared: shared,
                                    grads: grads.pointer, dropout: dropout(1), normalizer: normalizer,
@@ -158,7 +158,7 @@ import SeededRandom
         // Training mode (BatchNorm on batch statistics); every dropout probability is 0.
         let key = DropoutKey(seed: 1, step: 1)
 
-        shared.prepare(params: params.pointer, key: key)
+        shared.prepareAndPack(params: params.pointer, key: key)
         encoder.forward(tokens: fixture.tokens, lengths: fixture.lengths, steps: L, params: params.pointer,
                         shared: shared, dropout: (key, 0), features: features.pointer)
         head.forward(features: features.pointer, rows: b, params: params.pointer,

@@ -1,0 +1,297 @@
+import Dispatch
+import Foundation
+import GenomicData
+import Model
+import Parallel
+
+/// Options of a classifier training run that are not the model's or the optimizer's.
+public struct ClassifierTrainerOptions: Sendable {
+    /// Sequences per minibatch (all workers together).
+    public var batchSize = 64
+    /// The encoder's backward is truncated every `bptt` steps (fastai's SentenceEncoder).
+    public var bptt = 70
+    public var seed: UInt64 = 42
+    /// Deterministic mode (see `LanguageModelTrainerOptions.deterministicShards`).
+    public var deterministicShards: Int?
+    public init() {}
+}
+
+/// One classifier step's results.
+public struct ClassifierStepResult: Sendable {
+    /// Mean cross-entropy of the minibatch.
+    public var loss: Double
+    public var accuracy: Double
+    public var sequences: Int
+    public var timing: StepTiming
+}
+
+/// The data-parallel classifier trainer.
+///
+/// The sequences of each minibatch are divided among the shards (one per worker, or a fixed
+/// number in deterministic mode); each worker runs the encoder and the masked concat pooling
+/// for its sequences and writes its rows of the pooled features. Worker 0 then runs the small
+/// head (BatchNorm -> Linear -> ReLU -> BatchNorm -> Linear, ~0.1% of the FLOPs) over the whole
+/// minibatch, so BatchNorm's statistics are those of the whole minibatch whatever the number
+/// of workers (the synchronized BatchNorm a multi-process setup needs comes for free in shared
+/// memory). The workers backpropagate their rows; gradients are reduce-scattered and each
+/// worker applies AdamW to its slice, as in `LanguageModelTrainer`.
+public final class ClassifierTrainer {
+    public let parameters: ClassifierParameters
+    public let options: ClassifierTrainerOptions
+    public let pool: WorkerPool
+    public let params: FloatBuffer
+    /// BatchNorm running statistics (written by worker 0 only).
+    public let statistics: FloatBuffer
+    public var plan: OptimizerPlan
+    public let optimizerLayout: OptimizerLayout
+    public private(set) var step = 0
+    public let maxLength: Int
+
+    private let shared: WeightDropState
+    private let reducer: ReduceScatter
+    private let shardCount: Int
+    private let workerShards: [Range<Int>]
+    private let head: ClassifierHead
+    private let features: FloatBuffer          // [B, 3E]
+    private let encoders: WorkerSlots<ClassifierEncoder?>
+    private let gradients: WorkerSlots<AlignedBuffer?>
+    private let tokenBuffers: WorkerSlots<UnsafeMutableBufferPointer<Int32>?>
+    private let optimizerShards: WorkerSlots<AdamWShard?>
+    private let squaredNorms: WorkerSlots<Double>
+    private let timings: WorkerSlots<StepTiming>
+    private let errors: WorkerSlots<Error?>
+    private var headResult: (lossSum: Double, correct: Int) = (0, 0)
+
+    /// - Parameters:
+    ///   - maxLength: the longest sequence (in tokens) any batch will hold.
+    ///   - initialParameters: e.g. a fine-tuned encoder copied into a fresh classifier layout.
+    public init(config: AWDLSTMConfig, classCount: Int, options: ClassifierTrainerOptions, maxLength: Int,
+                pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
+        try config.validate()
+        let W = pool.workerCount
+        let G = options.deterministicShards ?? W
+        if let d = options.deterministicShards, d < W {
+            throw TrainingError.invalidLayout("deterministic mode with \(d) shards cannot use \(W) workers: "
+                + "use at most \(d) workers or more shards")
+        }
+        try WorkerLayout.validateSplit(batchSize: options.batchSize, workers: G)
+        parameters = ClassifierParameters(config: config, classCount: classCount)
+        self.options = options
+        self.pool = pool
+        self.plan = plan
+        self.maxLength = maxLength
+        optimizerLayout = plan.layout
+        guard optimizerLayout.parameterCount == parameters.layout.count else {
+            throw TrainingError.invalidLayout("the optimizer plan covers \(optimizerLayout.parameterCount) "
+                + "parameters but the classifier has \(parameters.layout.count)")
+        }
+        params = FloatBuffer(count: parameters.layout.count)
+        statistics = FloatBuffer(count: parameters.statisticsCount)
+        parameters.initialize(params.pointer, statistics: statistics.pointer, seed: options.seed)
+        if let initialParameters {
+            guard initialParameters.count == params.count else {
+                throw TrainingError.invalidLayout("initial parameters have \(initialParameters.count) values, "
+                    + "the classifier needs \(params.count)")
+            }
+            params.pointer.update(from: initialParameters, count: params.count)
+        }
+        shared = WeightDropState(parameters: parameters.encoder)
+        reducer = ReduceScatter(count: parameters.layout.count, barrier: pool.barrier, sources: G)
+        shardCount = G
+        workerShards = WorkerLayout.split(count: G, parts: W)
+        head = ClassifierHead(parameters: parameters, capacity: options.batchSize)
+        features = FloatBuffer(count: options.batchSize * 3 * config.embeddingSize)
+        encoders = WorkerSlots(count: G, initial: nil)
+        gradients = WorkerSlots(count: G, initial: nil)
+        tokenBuffers = WorkerSlots(count: G, initial: nil)
+        optimizerShards = WorkerSlots(count: W, initial: nil)
+        squaredNorms = WorkerSlots(count: W, initial: 0)
+        timings = WorkerSlots(count: W, initial: StepTiming())
+        errors = WorkerSlots(count: W, initial: nil)
+
+        let capacity = (options.batchSize + G - 1) / G
+        let groupCount = optimizerLayout.groups.count
+        pool.run { [self] w in
+            let memory = pool.memory(worker: w)
+            for s in workerShards[w] {
+                encoders[s] = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: capacity,
+                                                stepCapacity: maxLength, bptt: options.bptt)
+                let g = memory.allocate(count: parameters.layout.count)
+                gradients[s] = g
+                reducer.attach(worker: s, gradient: g.pointer)
+                tokenBuffers[s] = .allocate(capacity: capacity * maxLength)
+            }
+            optimizerShards[w] = AdamWShard(range: reducer.slice(worker: w), groupCount: groupCount)
+        }
+    }
+
+    deinit {
+        for s in 0 ..< tokenBuffers.count { tokenBuffers[s]?.deallocate() }
+    }
+
+    public var workerCount: Int { pool.workerCount }
+
+    /// One optimizer step on `batch`.
+    public func trainStep(_ batch: ClassificationBatches.Batch) throws -> ClassifierStepResult {
+        let r = try runStep(batch, update: true)
+        step += 1
+        return r
+    }
+
+    /// The summed gradient of one batch without updating (tests); BatchNorm running statistics
+    /// are updated as in a training step.
+    public func gradient(_ batch: ClassificationBatches.Batch) throws -> [Float] {
+        _ = try runStep(batch, update: false)
+        return Array(UnsafeBufferPointer(start: reducer.reduced, count: parameters.layout.count))
+    }
+
+    /// Rows of shard `s` for a batch of `b` sequences.
+    private func rows(shard s: Int, of b: Int) -> Range<Int> {
+        WorkerLayout.split(count: b, parts: shardCount)[s]
+    }
+
+    /// Copies rows `rows` of the batch's time-major tokens into `buffer` ([L * rows.count]).
+    private func gather(_ batch: ClassificationBatches.Batch, rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Int32>) {
+        let B = batch.batchSize, n = rows.count
+        for t in 0 ..< batch.maxLength {
+            for (j, row) in rows.enumerated() { buffer[t * n + j] = batch.tokens[t * B + row] }
+        }
+    }
+
+    private func runStep(_ batch: ClassificationBatches.Batch, update: Bool) throws -> ClassifierStepResult {
+        let b = batch.batchSize, W = workerCount, E = parameters.encoder.config.embeddingSize
+        precondition(b <= options.batchSize && b >= shardCount && batch.maxLength <= maxLength,
+                     "batch of \(b) x \(batch.maxLength) does not fit the trainer (\(options.batchSize) x \(maxLength), \(shardCount) shards)")
+        let key = DropoutKey(seed: options.seed, step: step)
+        let settings = try plan.settings(atStep: step)
+        let clipping = plan.maxGradNorm != nil
+        // Skip the encoder's backward entirely while all of its groups are frozen.
+        let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }
+        let encoderTrains = plan.trainable.indices.contains { $0 != headGroup && plan.trainable[$0] }
+        let start = DispatchTime.now().uptimeNanoseconds
+        pool.barrier.resetWaitTimes()
+        let lengths = batch.lengths.map { Int32($0) }
+
+        pool.run { [self] w in
+            var timing = StepTiming()
+            var t0 = DispatchTime.now().uptimeNanoseconds
+            func lap() -> Double {
+                let t = DispatchTime.now().uptimeNanoseconds
+                defer { t0 = t }
+                return Double(t - t0)
+            }
+            let params = UnsafePointer(self.params.pointer)
+            shared.prepare(params: params, key: key, part: w, parts: W)
+            pool.barrier.arriveAndWait(worker: w)
+            shared.pack(params: params, part: w, parts: W)
+            pool.barrier.arriveAndWait(worker: w)
+            timing.prepare = lap()
+            // Encoder and pooling of this worker's sequences into their rows of `features`.
+            for s in workerShards[w] {
+                let mine = rows(shard: s, of: b)
+                gradients[s]!.pointer.update(repeating: 0, count: gradients[s]!.count)
+                gather(batch, rows: mine, into: tokenBuffers[s]!)
+                encoders[s]!.forward(tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]),
+                                     steps: batch.maxLength, params: params, shared: shared,
+                                     dropout: (key, mine.lowerBound), features: features.pointer + mine.lowerBound * 3 * E)
+            }
+            timing.forward = lap()
+            pool.barrier.arriveAndWait(worker: w)
+            // The head over the whole minibatch, on worker 0; its gradients go to shard 0's buffer.
+            if w == 0 {
+                head.forward(features: features.pointer, rows: b, params: params, statistics: statistics.pointer,
+                             dropout: key)
+                headResult = batch.labels.withUnsafeBufferPointer {
+                    head.lossAndBackward(labels: $0.baseAddress!, params: params, grads: gradients[0]!.pointer,
+                                         gradScale: 1 / Float(b))
+                }
+            }
+            timing.forward += lap()
+            pool.barrier.arriveAndWait(worker: w)
+            if encoderTrains {
+                for s in workerShards[w] {
+                    let mine = rows(shard: s, of: b)
+                    encoders[s]!.backward(dFeatures: head.dFeatures.pointer + mine.lowerBound * 3 * E, params: params,
+                                          shared: shared, grads: gradients[s]!.pointer)
+                }
+            }
+            timing.backward = lap()
+            let slice = reducer.reduce(worker: w)
+            timing.allReduce = lap()
+            guard update else { timings[w] = timing; return }
+            shared.maskGradients(reducer.reduced, range: slice)
+            do {
+                var stepSettings = settings
+                if clipping {
+                    squaredNorms[w] = try GradientClipping.sumOfSquares(grads: reducer.reduced, slice: slice,
+                                                                         layout: optimizerLayout, trainable: plan.trainable)
+                    pool.barrier.arriveAndWait(worker: w)
+                    let total = (0 ..< W).reduce(0.0) { $0 + squaredNorms[$1] }
+                    stepSettings.gradScale = try plan.gradScale(totalSquaredNorm: total)
+                }
+                try optimizerShards[w]!.update(params: self.params.pointer, grads: reducer.reduced,
+                                               layout: optimizerLayout, settings: stepSettings)
+            } catch {
+                errors[w] = error
+            }
+            timing.optimizer = lap()
+            timings[w] = timing
+        }
+        if let error = errors.elements.compactMap({ $0 }).first {
+            for w in 0 ..< W { errors[w] = nil }
+            throw error
+        }
+        var timing = StepTiming()
+        for w in 0 ..< W {
+            var t = timings[w]
+            t.idle = Double(pool.barrier.waitedNanoseconds(worker: w))
+            timing = timing + t
+        }
+        timing = timing.scaled(by: 1 / Double(W))
+        timing.wall = Double(DispatchTime.now().uptimeNanoseconds - start)
+        return ClassifierStepResult(loss: headResult.lossSum / Double(b), accuracy: Double(headResult.correct) / Double(b),
+                                    sequences: b, timing: timing)
+    }
+
+    /// Class probabilities of every sequence of `batches` (evaluation mode: no dropout,
+    /// BatchNorm running statistics), in batch order, with the mean loss and accuracy.
+    public func predict(_ batches: ClassificationBatches) -> (probabilities: [[Float]], loss: Double, accuracy: Double) {
+        let W = workerCount, E = parameters.encoder.config.embeddingSize, C = parameters.classCount
+        pool.run { [self] w in
+            shared.prepare(params: params.pointer, key: nil, part: w, parts: W)
+            pool.barrier.arriveAndWait(worker: w)
+            shared.pack(params: params.pointer, part: w, parts: W)
+        }
+        var probabilities: [[Float]] = []
+        var lossSum = 0.0, correct = 0
+        for i in 0 ..< batches.batchCount {
+            let batch = batches.batch(i)
+            let b = batch.batchSize
+            let lengths = batch.lengths.map { Int32($0) }
+            let shards = min(shardCount, b)
+            pool.run { [self] w in
+                for s in workerShards[w] where s < shards {
+                    let mine = WorkerLayout.split(count: b, parts: shards)[s]
+                    gather(batch, rows: mine, into: tokenBuffers[s]!)
+                    encoders[s]!.forward(tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]),
+                                         steps: batch.maxLength, params: params.pointer, shared: shared,
+                                         dropout: nil, features: features.pointer + mine.lowerBound * 3 * E)
+                }
+            }
+            head.forward(features: features.pointer, rows: b, params: params.pointer, statistics: statistics.pointer,
+                         dropout: nil)
+            let (l, c) = batch.labels.withUnsafeBufferPointer { head.loss(labels: $0.baseAddress!) }
+            lossSum += l
+            correct += c
+            for r in 0 ..< b {
+                let z = Array(UnsafeBufferPointer(start: head.logits.pointer + r * C, count: C))
+                let m = z.max()!
+                let e = z.map { expf($0 - m) }
+                let s = e.reduce(0, +)
+                probabilities.append(e.map { $0 / s })
+            }
+        }
+        let n = max(probabilities.count, 1)
+        return (probabilities, lossSum / Double(n), Double(correct) / Double(n))
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+import GenomicData
+import Model
+import Parallel
+import SeededRandom
+@testable import Training
+
+/// The classifier trainer: sequences split over W workers give the one-worker gradient and the
+/// same BatchNorm statistics (the head sees the whole minibatch); deterministic mode makes the
+/// weights independent of W.
+@Suite(.serialized) struct ClassifierTrainerTests {
+    static let config = AWDLSTMConfig.classifier(vocabSize: 11, embeddingSize: 6, hiddenSize: 8, layerCount: 2)
+
+    static func batches(batchSize: Int, epoch: Int = 0) throws -> ClassificationBatches {
+        var r = CounterRandom(seed: 5)
+        let sequences = (0 ..< 20).map { i in (0 ..< (5 + i % 4)).map { _ in Int32(2 + r.next() % 9) } }
+        let labels = (0 ..< 20).map { Int32($0 % 3) }
+        return try ClassificationBatches(sequences: sequences, labels: labels, batchSize: batchSize,
+                                         shuffle: (7, epoch), dropLast: true)
+    }
+
+    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil) throws -> ClassifierTrainer {
+        let topology = try Topology.machine()
+        let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true), topology: topology),
+                                  topology: topology, bind: false)
+        let parameters = ClassifierParameters(config: config, classCount: 3)
+        let layout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
+        let plan = try OptimizerPlan(layout: layout, learningRates: .slice(lower: 1e-3, upper: 1e-2),
+                                     schedule: OneCycleSchedule(totalSteps: 10))
+        var options = ClassifierTrainerOptions()
+        options.batchSize = batchSize
+        options.bptt = 4   // sequences of 5-8 tokens: the truncation boundary is exercised
+        options.seed = 3
+        options.deterministicShards = shards
+        return try ClassifierTrainer(config: config, classCount: 3, options: options, maxLength: 8, pool: pool, plan: plan)
+    }
+
+    @Test(arguments: [2, 3])
+    func workersGiveTheOneWorkerGradientAndStatistics(workers: Int) throws {
+        let batch = try Self.batches(batchSize: 7).batch(0)
+        let one = try Self.trainer(workers: 1), many = try Self.trainer(workers: workers)
+        let expected = try one.gradient(batch), actual = try many.gradient(batch)
+        // Per tensor: max |difference| relative to the tensor's largest gradient. (BatchNorm over
+        // 7 sequences amplifies the last-bit differences of the workers' smaller GEMMs, so a
+        // small element of a large tensor can differ by more than 1e-5 of itself.)
+        for spec in one.parameters.layout.specs {
+            let e = expected[spec.range], a = actual[spec.range]
+            let scale = max(e.map { abs($0) }.max()!, 1e-30)
+            let worst = zip(a, e).map { abs($0 - $1) }.max()! / scale
+            #expect(worst < 1e-5, "W=\(workers) \(spec.name): relative difference \(worst)")
+        }
+        #expect(one.statistics.array == many.statistics.array, "BatchNorm saw a different batch")
+        #expect(expected.contains { $0 != 0 })
+    }
+
+    @Test func deterministicModeIsIndependentOfTheWorkerCount() throws {
+        func train(_ t: ClassifierTrainer) throws -> [Float] {
+            let b = try Self.batches(batchSize: 8)
+            for i in 0 ..< b.batchCount { _ = try t.trainStep(b.batch(i)) }
+            return t.params.array + t.statistics.array
+        }
+        let one = try train(Self.trainer(workers: 1, batchSize: 8, shards: 4))
+        let two = try train(Self.trainer(workers: 2, batchSize: 8, shards: 4))
+        #expect(one == two)
+    }
+
+    @Test func predictionsAreProbabilitiesForEverySequence() throws {
+        let t = try Self.trainer(workers: 2)
+        let valid = try ClassificationBatches(sequences: [[2, 3, 4, 5, 6], [3, 3, 3, 3, 3, 3, 3], [9, 8, 7, 6, 5]],
+                                              labels: [0, 1, 2], batchSize: 2)
+        let (probabilities, loss, accuracy) = t.predict(valid)
+        #expect(probabilities.count == 3)
+        for p in probabilities { #expect(abs(p.reduce(0, +) - 1) < 1e-5 && p.allSatisfy { $0 >= 0 }) }
+        #expect(loss > 0 && (0 ... 1).contains(accuracy))
+    }
+}
