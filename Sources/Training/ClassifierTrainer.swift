@@ -42,9 +42,12 @@ public final class ClassifierTrainer {
     public let params: FloatBuffer
     /// BatchNorm running statistics (written by worker 0 only).
     public let statistics: FloatBuffer
-    public var plan: OptimizerPlan
+    public private(set) var plan: OptimizerPlan
     public let optimizerLayout: OptimizerLayout
+    /// Optimizer steps taken so far (keys the dropout masks).
     public private(set) var step = 0
+    /// The step at which the current plan's schedule started (see `beginStage`).
+    public private(set) var stageStart = 0
     public let maxLength: Int
 
     private let shared: WeightDropState
@@ -131,6 +134,18 @@ public final class ClassifierTrainer {
 
     public var workerCount: Int { pool.workerCount }
 
+    /// Starts a new stage (fastai: another `fit_one_cycle`, e.g. after `freeze_to`): the new
+    /// plan's schedule counts from the next step. The optimizer state carries over, as fastai's
+    /// optimizer does between fits.
+    /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
+    public func beginStage(_ plan: OptimizerPlan) throws {
+        guard plan.layout == optimizerLayout else {
+            throw TrainingError.invalidLayout("a stage's plan must use the trainer's layer groups")
+        }
+        self.plan = plan
+        stageStart = step
+    }
+
     /// One optimizer step on `batch`.
     public func trainStep(_ batch: ClassificationBatches.Batch) throws -> ClassifierStepResult {
         let r = try runStep(batch, update: true)
@@ -163,7 +178,7 @@ public final class ClassifierTrainer {
         precondition(b <= options.batchSize && b >= shardCount && batch.maxLength <= maxLength,
                      "batch of \(b) x \(batch.maxLength) does not fit the trainer (\(options.batchSize) x \(maxLength), \(shardCount) shards)")
         let key = DropoutKey(seed: options.seed, step: step)
-        let settings = try plan.settings(atStep: step)
+        let settings = try plan.settings(atStep: step - stageStart)
         let clipping = plan.maxGradNorm != nil
         // Skip the encoder's backward entirely while all of its groups are frozen.
         let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }

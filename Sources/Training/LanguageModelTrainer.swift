@@ -51,10 +51,12 @@ public final class LanguageModelTrainer {
     public let pool: WorkerPool
     /// The shared weights (one copy, read in place by every worker).
     public let params: FloatBuffer
-    public var plan: OptimizerPlan
+    public private(set) var plan: OptimizerPlan
     public let optimizerLayout: OptimizerLayout
-    /// Optimizer steps taken so far.
+    /// Optimizer steps taken so far (keys the dropout masks).
     public private(set) var step = 0
+    /// The step at which the current plan's schedule started (see `beginStage`).
+    public private(set) var stageStart = 0
 
     private let shared: WeightDropState
     private let reducer: ReduceScatter
@@ -141,6 +143,18 @@ public final class LanguageModelTrainer {
     }
 
     public var workerCount: Int { pool.workerCount }
+
+    /// Starts a new stage (fastai: another `fit_one_cycle`, e.g. after `freeze_to`): the new
+    /// plan's schedule counts from the next step. The optimizer state carries over, as fastai's
+    /// optimizer does between fits.
+    /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
+    public func beginStage(_ plan: OptimizerPlan) throws {
+        guard plan.layout == optimizerLayout else {
+            throw TrainingError.invalidLayout("a stage's plan must use the trainer's layer groups")
+        }
+        self.plan = plan
+        stageStart = step
+    }
     public var shardCount: Int { shardStreams.count }
     /// How memory near each worker was obtained (hwloc membind or first touch).
     public var memoryPolicy: String { gradients[0].map { "\($0.policy)" } ?? "unknown" }
@@ -173,7 +187,7 @@ public final class LanguageModelTrainer {
         let W = workerCount
         let key = DropoutKey(seed: options.seed, step: step)
         let normalizer = LossNormalizer(streams: options.batchSize, steps: T)
-        let settings = try plan.settings(atStep: step)   // validated here; gradScale set per worker
+        let settings = try plan.settings(atStep: step - stageStart)   // validated here; gradScale set per worker
         let clipping = plan.maxGradNorm != nil
         let start = DispatchTime.now().uptimeNanoseconds
         pool.barrier.resetWaitTimes()
