@@ -50,19 +50,13 @@ public final class ClassifierTrainer {
     public private(set) var stageStart = 0
     public let maxLength: Int
 
-    private let shared: WeightDropState
-    private let reducer: ReduceScatter
+    private let engine: DataParallelStep
     private let shardCount: Int
-    private let workerShards: [Range<Int>]
     private let head: ClassifierHead
-    private let features: FloatBuffer          // [B, 3E]
+    private let features: FloatBuffer          // [B, 3E]: every shard's pooled rows
+    // Per-shard state, created by the owning worker inside `pool.run`.
     private let encoders: WorkerSlots<ClassifierEncoder?>
-    private let gradients: WorkerSlots<AlignedBuffer?>
     private let tokenBuffers: WorkerSlots<UnsafeMutableBufferPointer<Int32>?>
-    private let optimizerShards: WorkerSlots<AdamWShard?>
-    private let squaredNorms: WorkerSlots<Double>
-    private let timings: WorkerSlots<StepTiming>
-    private let errors: WorkerSlots<Error?>
     private var headResult: (lossSum: Double, correct: Int) = (0, 0)
 
     /// - Parameters:
@@ -98,33 +92,20 @@ public final class ClassifierTrainer {
             }
             params.pointer.update(from: initialParameters, count: params.count)
         }
-        shared = WeightDropState(parameters: parameters.encoder)
-        reducer = ReduceScatter(count: parameters.layout.count, barrier: pool.barrier, sources: G)
         shardCount = G
-        workerShards = WorkerLayout.split(count: G, parts: W)
         head = ClassifierHead(parameters: parameters, capacity: options.batchSize)
         features = FloatBuffer(count: options.batchSize * 3 * config.embeddingSize)
-        encoders = WorkerSlots(count: G, initial: nil)
-        gradients = WorkerSlots(count: G, initial: nil)
-        tokenBuffers = WorkerSlots(count: G, initial: nil)
-        optimizerShards = WorkerSlots(count: W, initial: nil)
-        squaredNorms = WorkerSlots(count: W, initial: 0)
-        timings = WorkerSlots(count: W, initial: StepTiming())
-        errors = WorkerSlots(count: W, initial: nil)
-
+        let encoders = WorkerSlots<ClassifierEncoder?>(count: G, initial: nil)
+        let tokenBuffers = WorkerSlots<UnsafeMutableBufferPointer<Int32>?>(count: G, initial: nil)
+        self.encoders = encoders
+        self.tokenBuffers = tokenBuffers
         let capacity = (options.batchSize + G - 1) / G
-        let groupCount = optimizerLayout.groups.count
-        pool.run { [self] w in
-            let memory = pool.memory(worker: w)
-            for s in workerShards[w] {
-                encoders[s] = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: capacity,
-                                                stepCapacity: maxLength, bptt: options.bptt)
-                let g = memory.allocate(count: parameters.layout.count)
-                gradients[s] = g
-                reducer.attach(worker: s, gradient: g.pointer)
-                tokenBuffers[s] = .allocate(capacity: capacity * maxLength)
-            }
-            optimizerShards[w] = AdamWShard(range: reducer.slice(worker: w), groupCount: groupCount)
+        let encoderParameters = parameters.encoder
+        engine = DataParallelStep(pool: pool, encoder: encoderParameters, parameterCount: parameters.layout.count,
+                                  shards: G, optimizerLayout: optimizerLayout) { s, _ in
+            encoders[s] = ClassifierEncoder(parameters: encoderParameters, streamCapacity: capacity,
+                                            stepCapacity: maxLength, bptt: options.bptt)
+            tokenBuffers[s] = .allocate(capacity: capacity * maxLength)
         }
     }
 
@@ -157,7 +138,7 @@ public final class ClassifierTrainer {
     /// are updated as in a training step.
     public func gradient(_ batch: ClassificationBatches.Batch) throws -> [Float] {
         _ = try runStep(batch, update: false)
-        return Array(UnsafeBufferPointer(start: reducer.reduced, count: parameters.layout.count))
+        return Array(UnsafeBufferPointer(start: engine.reduced, count: parameters.layout.count))
     }
 
     /// Rows of shard `s` for a batch of `b` sequences.
@@ -174,96 +155,55 @@ public final class ClassifierTrainer {
     }
 
     private func runStep(_ batch: ClassificationBatches.Batch, update: Bool) throws -> ClassifierStepResult {
-        let b = batch.batchSize, W = workerCount, E = parameters.encoder.config.embeddingSize
+        let b = batch.batchSize, E = parameters.encoder.config.embeddingSize
         precondition(b <= options.batchSize && b >= shardCount && batch.maxLength <= maxLength,
                      "batch of \(b) x \(batch.maxLength) does not fit the trainer (\(options.batchSize) x \(maxLength), \(shardCount) shards)")
         let key = DropoutKey(seed: options.seed, step: step)
         let settings = try plan.settings(atStep: step - stageStart)
-        let clipping = plan.maxGradNorm != nil
+        let plan = self.plan
         // Skip the encoder's backward entirely while all of its groups are frozen.
         let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }
         let encoderTrains = plan.trainable.indices.contains { $0 != headGroup && plan.trainable[$0] }
-        let start = DispatchTime.now().uptimeNanoseconds
-        pool.barrier.resetWaitTimes()
         let lengths = batch.lengths.map { Int32($0) }
-
+        engine.begin()
         pool.run { [self] w in
-            var timing = StepTiming()
-            var t0 = DispatchTime.now().uptimeNanoseconds
-            func lap() -> Double {
-                let t = DispatchTime.now().uptimeNanoseconds
-                defer { t0 = t }
-                return Double(t - t0)
-            }
+            var clock = engine.clock(worker: w)
             let params = UnsafePointer(self.params.pointer)
-            shared.prepare(params: params, key: key, part: w, parts: W)
-            pool.barrier.arriveAndWait(worker: w)
-            shared.pack(params: params, part: w, parts: W)
-            pool.barrier.arriveAndWait(worker: w)
-            timing.prepare = lap()
+            engine.prepare(worker: w, params: params, key: key)
+            clock.timing.prepare = clock.lap()
             // Encoder and pooling of this worker's sequences into their rows of `features`.
-            for s in workerShards[w] {
+            for s in engine.workerShards[w] {
                 let mine = rows(shard: s, of: b)
-                gradients[s]!.pointer.update(repeating: 0, count: gradients[s]!.count)
+                engine.gradients[s]!.pointer.update(repeating: 0, count: engine.gradients[s]!.count)
                 gather(batch, rows: mine, into: tokenBuffers[s]!)
                 encoders[s]!.forward(tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]),
-                                     steps: batch.maxLength, params: params, shared: shared,
+                                     steps: batch.maxLength, params: params, shared: engine.shared,
                                      dropout: (key, mine.lowerBound), features: features.pointer + mine.lowerBound * 3 * E)
             }
-            timing.forward = lap()
             pool.barrier.arriveAndWait(worker: w)
             // The head over the whole minibatch, on worker 0; its gradients go to shard 0's buffer.
             if w == 0 {
                 head.forward(features: features.pointer, rows: b, params: params, statistics: statistics.pointer,
                              dropout: key)
                 headResult = batch.labels.withUnsafeBufferPointer {
-                    head.lossAndBackward(labels: $0.baseAddress!, params: params, grads: gradients[0]!.pointer,
+                    head.lossAndBackward(labels: $0.baseAddress!, params: params, grads: engine.gradients[0]!.pointer,
                                          gradScale: 1 / Float(b))
                 }
             }
-            timing.forward += lap()
             pool.barrier.arriveAndWait(worker: w)
+            clock.timing.forward = clock.lap()
             if encoderTrains {
-                for s in workerShards[w] {
+                for s in engine.workerShards[w] {
                     let mine = rows(shard: s, of: b)
                     encoders[s]!.backward(dFeatures: head.dFeatures.pointer + mine.lowerBound * 3 * E, params: params,
-                                          shared: shared, grads: gradients[s]!.pointer)
+                                          shared: engine.shared, grads: engine.gradients[s]!.pointer)
                 }
             }
-            timing.backward = lap()
-            let slice = reducer.reduce(worker: w)
-            timing.allReduce = lap()
-            guard update else { timings[w] = timing; return }
-            shared.maskGradients(reducer.reduced, range: slice)
-            do {
-                var stepSettings = settings
-                if clipping {
-                    squaredNorms[w] = try GradientClipping.sumOfSquares(grads: reducer.reduced, slice: slice,
-                                                                         layout: optimizerLayout, trainable: plan.trainable)
-                    pool.barrier.arriveAndWait(worker: w)
-                    let total = (0 ..< W).reduce(0.0) { $0 + squaredNorms[$1] }
-                    stepSettings.gradScale = try plan.gradScale(totalSquaredNorm: total)
-                }
-                try optimizerShards[w]!.update(params: self.params.pointer, grads: reducer.reduced,
-                                               layout: optimizerLayout, settings: stepSettings)
-            } catch {
-                errors[w] = error
-            }
-            timing.optimizer = lap()
-            timings[w] = timing
+            clock.timing.backward = clock.lap()
+            engine.reduceAndUpdate(worker: w, params: self.params.pointer, plan: plan, settings: settings,
+                                   update: update, clock: &clock)
         }
-        if let error = errors.elements.compactMap({ $0 }).first {
-            for w in 0 ..< W { errors[w] = nil }
-            throw error
-        }
-        var timing = StepTiming()
-        for w in 0 ..< W {
-            var t = timings[w]
-            t.idle = Double(pool.barrier.waitedNanoseconds(worker: w))
-            timing = timing + t
-        }
-        timing = timing.scaled(by: 1 / Double(W))
-        timing.wall = Double(DispatchTime.now().uptimeNanoseconds - start)
+        let timing = try engine.finish()
         return ClassifierStepResult(loss: headResult.lossSum / Double(b), accuracy: Double(headResult.correct) / Double(b),
                                     sequences: b, timing: timing)
     }
@@ -271,12 +211,8 @@ public final class ClassifierTrainer {
     /// Class probabilities of every sequence of `batches` (evaluation mode: no dropout,
     /// BatchNorm running statistics), in batch order, with the mean loss and accuracy.
     public func predict(_ batches: ClassificationBatches) -> (probabilities: [[Float]], loss: Double, accuracy: Double) {
-        let W = workerCount, E = parameters.encoder.config.embeddingSize, C = parameters.classCount
-        pool.run { [self] w in
-            shared.prepare(params: params.pointer, key: nil, part: w, parts: W)
-            pool.barrier.arriveAndWait(worker: w)
-            shared.pack(params: params.pointer, part: w, parts: W)
-        }
+        let E = parameters.encoder.config.embeddingSize, C = parameters.classCount
+        pool.run { [self] w in engine.prepare(worker: w, params: params.pointer, key: nil) }
         var probabilities: [[Float]] = []
         var lossSum = 0.0, correct = 0
         for i in 0 ..< batches.batchCount {
@@ -285,11 +221,11 @@ public final class ClassifierTrainer {
             let lengths = batch.lengths.map { Int32($0) }
             let shards = min(shardCount, b)
             pool.run { [self] w in
-                for s in workerShards[w] where s < shards {
+                for s in engine.workerShards[w] where s < shards {
                     let mine = WorkerLayout.split(count: b, parts: shards)[s]
                     gather(batch, rows: mine, into: tokenBuffers[s]!)
                     encoders[s]!.forward(tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]),
-                                         steps: batch.maxLength, params: params.pointer, shared: shared,
+                                         steps: batch.maxLength, params: params.pointer, shared: engine.shared,
                                          dropout: nil, features: features.pointer + mine.lowerBound * 3 * E)
                 }
             }

@@ -58,21 +58,13 @@ public final class LanguageModelTrainer {
     /// The step at which the current plan's schedule started (see `beginStage`).
     public private(set) var stageStart = 0
 
-    private let shared: WeightDropState
-    private let reducer: ReduceScatter
+    private let engine: DataParallelStep
     /// Streams of each shard (contiguous, as even as possible).
     private let shardStreams: [Range<Int>]
-    /// Shards of each worker.
-    private let workerShards: [Range<Int>]
-    // Per-shard and per-worker state, created by the owning worker inside `pool.run`.
+    // Per-shard state, created by the owning worker inside `pool.run`.
     private let replicas: WorkerSlots<LanguageModel?>
-    private let gradients: WorkerSlots<AlignedBuffer?>
     private let tokenBuffers: WorkerSlots<(inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>)?>
-    private let optimizerShards: WorkerSlots<AdamWShard?>
     private let losses: WorkerSlots<LanguageModelLoss>
-    private let squaredNorms: WorkerSlots<Double>
-    private let timings: WorkerSlots<StepTiming>
-    private let errors: WorkerSlots<Error?>
 
     /// - Throws: `LayoutError` when the batch cannot be split over the workers (or shards),
     ///   `TrainingError` when the optimizer plan does not fit the model.
@@ -105,33 +97,19 @@ public final class LanguageModelTrainer {
         } else {
             parameters.initialize(params.pointer, seed: options.seed)
         }
-        shared = WeightDropState(parameters: parameters.encoder)
-        reducer = ReduceScatter(count: parameters.layout.count, barrier: pool.barrier, sources: G)
         shardStreams = WorkerLayout.split(count: options.batchSize, parts: G)
-        workerShards = WorkerLayout.split(count: G, parts: W)
-        replicas = WorkerSlots(count: G, initial: nil)
-        gradients = WorkerSlots(count: G, initial: nil)
-        tokenBuffers = WorkerSlots(count: G, initial: nil)
-        optimizerShards = WorkerSlots(count: W, initial: nil)
+        let replicas = WorkerSlots<LanguageModel?>(count: G, initial: nil)
+        let tokenBuffers = WorkerSlots<(inputs: UnsafeMutableBufferPointer<Int32>,
+                                        targets: UnsafeMutableBufferPointer<Int32>)?>(count: G, initial: nil)
+        self.replicas = replicas
+        self.tokenBuffers = tokenBuffers
         losses = WorkerSlots(count: G, initial: LanguageModelLoss())
-        squaredNorms = WorkerSlots(count: W, initial: 0)
-        timings = WorkerSlots(count: W, initial: StepTiming())
-        errors = WorkerSlots(count: W, initial: nil)
-
-        // Each worker allocates what it owns, on its own thread (NUMA-local first touch).
-        let groupCount = optimizerLayout.groups.count
-        pool.run { [self] w in
-            let memory = pool.memory(worker: w)
-            for s in workerShards[w] {
-                let b = shardStreams[s].count
-                replicas[s] = LanguageModel(parameters: parameters, streamCapacity: b, steps: options.bptt)
-                let g = memory.allocate(count: parameters.layout.count)
-                gradients[s] = g
-                reducer.attach(worker: s, gradient: g.pointer)
-                let n = b * options.bptt
-                tokenBuffers[s] = (.allocate(capacity: n), .allocate(capacity: n))
-            }
-            optimizerShards[w] = AdamWShard(range: reducer.slice(worker: w), groupCount: groupCount)
+        let (parameters, streams) = (self.parameters, shardStreams)
+        engine = DataParallelStep(pool: pool, encoder: parameters.encoder, parameterCount: parameters.layout.count,
+                                  shards: G, optimizerLayout: optimizerLayout) { s, _ in
+            let b = streams[s].count
+            replicas[s] = LanguageModel(parameters: parameters, streamCapacity: b, steps: options.bptt)
+            tokenBuffers[s] = (.allocate(capacity: b * options.bptt), .allocate(capacity: b * options.bptt))
         }
     }
 
@@ -157,12 +135,12 @@ public final class LanguageModelTrainer {
     }
     public var shardCount: Int { shardStreams.count }
     /// How memory near each worker was obtained (hwloc membind or first touch).
-    public var memoryPolicy: String { gradients[0].map { "\($0.policy)" } ?? "unknown" }
+    public var memoryPolicy: String { engine.gradients[0].map { "\($0.policy)" } ?? "unknown" }
 
     /// Zeroes every stream's recurrent state (start of an epoch or of an evaluation pass).
     public func resetState() {
         pool.run { [self] w in
-            for s in workerShards[w] { replicas[s]!.encoder.resetState() }
+            for s in engine.workerShards[w] { replicas[s]!.encoder.resetState() }
         }
     }
 
@@ -177,97 +155,43 @@ public final class LanguageModelTrainer {
     /// the same computation as `trainStep` up to and including the all-reduce.
     public func gradient(_ batches: LanguageModelBatches, window: Int) throws -> [Float] {
         _ = try runStep(batches, window: window, update: false)
-        return Array(UnsafeBufferPointer(start: reducer.reduced, count: parameters.layout.count))
+        return Array(UnsafeBufferPointer(start: engine.reduced, count: parameters.layout.count))
     }
 
     private func runStep(_ batches: LanguageModelBatches, window: Int, update: Bool) throws -> LanguageModelStepResult {
         precondition(batches.batchSize == options.batchSize && batches.bptt <= options.bptt,
                      "batches were made for another batch size or BPTT length")
         let T = batches.seqLen(ofWindow: window)
-        let W = workerCount
         let key = DropoutKey(seed: options.seed, step: step)
         let normalizer = LossNormalizer(streams: options.batchSize, steps: T)
-        let settings = try plan.settings(atStep: step - stageStart)   // validated here; gradScale set per worker
-        let clipping = plan.maxGradNorm != nil
-        let start = DispatchTime.now().uptimeNanoseconds
-        pool.barrier.resetWaitTimes()
-
+        let settings = try plan.settings(atStep: step - stageStart)   // gradScale set per worker
+        let plan = self.plan
+        engine.begin()
         pool.run { [self] w in
-            var timing = StepTiming()
-            var t0 = DispatchTime.now().uptimeNanoseconds
-            func lap() -> Double {
-                let t = DispatchTime.now().uptimeNanoseconds
-                defer { t0 = t }
-                return Double(t - t0)
-            }
+            var clock = engine.clock(worker: w)
             let params = UnsafePointer(self.params.pointer)
-            // 1. This step's dropout masks and packed recurrent weights, split across workers.
-            shared.prepare(params: params, key: key, part: w, parts: W)
-            pool.barrier.arriveAndWait(worker: w)
-            shared.pack(params: params, part: w, parts: W)
-            pool.barrier.arriveAndWait(worker: w)
-            timing.prepare = lap()
-            // 2. Forward and backward of this worker's shards.
-            for s in workerShards[w] {
-                let model = replicas[s]!, grads = gradients[s]!, buffers = tokenBuffers[s]!
+            engine.prepare(worker: w, params: params, key: key)
+            clock.timing.prepare = clock.lap()
+            for s in engine.workerShards[w] {
+                let model = replicas[s]!, grads = engine.gradients[s]!, buffers = tokenBuffers[s]!
                 grads.pointer.update(repeating: 0, count: grads.count)
                 let streams = shardStreams[s]
                 batches.fill(window: window, streams: streams, inputs: buffers.inputs, targets: buffers.targets)
                 losses[s] = model.trainStep(tokens: buffers.inputs.baseAddress!, targets: buffers.targets.baseAddress!,
-                                            steps: T, streams: streams.count, params: params, shared: shared,
+                                            steps: T, streams: streams.count, params: params, shared: engine.shared,
                                             grads: grads.pointer, dropout: (key, streams.lowerBound),
                                             normalizer: normalizer, regularization: options.regularization)
-                timing.forward += Double(model.lastForwardNanoseconds)
-                timing.backward += Double(model.lastBackwardNanoseconds)
+                clock.timing.forward += Double(model.lastForwardNanoseconds)
+                clock.timing.backward += Double(model.lastBackwardNanoseconds)
             }
-            _ = lap()
-            // 3. Reduce-scatter: this worker now owns the summed gradient of its slice.
-            let slice = reducer.reduce(worker: w)
-            timing.allReduce = lap()
-            guard update else { timings[w] = timing; return }
-            // 4. Raw-weight gradients, clipping, AdamW on the slice.
-            shared.maskGradients(reducer.reduced, range: slice)
-            do {
-                var stepSettings = settings
-                if clipping {
-                    squaredNorms[w] = try GradientClipping.sumOfSquares(grads: reducer.reduced, slice: slice,
-                                                                         layout: optimizerLayout, trainable: plan.trainable)
-                    pool.barrier.arriveAndWait(worker: w)
-                    let total = (0 ..< W).reduce(0.0) { $0 + squaredNorms[$1] }   // fixed order
-                    stepSettings.gradScale = try plan.gradScale(totalSquaredNorm: total)
-                }
-                try optimizerShards[w]!.update(params: self.params.pointer, grads: reducer.reduced,
-                                               layout: optimizerLayout, settings: stepSettings)
-            } catch {
-                errors[w] = error
-            }
-            timing.optimizer = lap()
-            timings[w] = timing
+            _ = clock.lap()
+            engine.reduceAndUpdate(worker: w, params: self.params.pointer, plan: plan, settings: settings,
+                                   update: update, clock: &clock)
         }
-        if let error = errors.elements.compactMap({ $0 }).first {
-            for w in 0 ..< W { errors[w] = nil }
-            throw error
-        }
-
-        var timing = StepTiming()
-        for w in 0 ..< W {
-            var t = timings[w]
-            let idle = Double(pool.barrier.waitedNanoseconds(worker: w))
-            t.idle = idle
-            // Barrier waits happened inside prepare, all-reduce and optimizer: report them as idle.
-            let inPhases = t.prepare + t.allReduce + t.optimizer
-            if inPhases > 0 {
-                let f = max(0, (inPhases - idle) / inPhases)
-                t.prepare *= f; t.allReduce *= f; t.optimizer *= f
-            }
-            timing = timing + t
-        }
-        timing = timing.scaled(by: 1 / Double(W))
-        timing.wall = Double(DispatchTime.now().uptimeNanoseconds - start)
-
+        let timing = try engine.finish()
         let total = losses.elements.reduce(LanguageModelLoss(), +)
         let tokens = normalizer.tokens
-        let norm = clipping ? (0 ..< W).reduce(0.0) { $0 + squaredNorms[$1] }.squareRoot() : nil
+        let norm = plan.maxGradNorm != nil && update ? engine.totalSquaredNorm.squareRoot() : nil
         return LanguageModelStepResult(loss: total.crossEntropySum / Double(tokens),
                                        accuracy: Double(total.correct) / Double(tokens),
                                        ar: total.ar, tar: total.tar, tokens: tokens, gradNorm: norm, timing: timing)
@@ -277,22 +201,20 @@ public final class LanguageModelTrainer {
     /// recurrent state before and after (training continues from a fresh state, as fastai).
     public func evaluate(_ batches: LanguageModelBatches) -> (loss: Double, accuracy: Double) {
         precondition(batches.batchSize == options.batchSize, "validation batches need the training batch size")
-        let W = workerCount
         pool.run { [self] w in
-            for s in workerShards[w] { replicas[s]!.encoder.resetState() }
-            shared.prepare(params: params.pointer, key: nil, part: w, parts: W)
-            pool.barrier.arriveAndWait(worker: w)
-            shared.pack(params: params.pointer, part: w, parts: W)
+            for s in engine.workerShards[w] { replicas[s]!.encoder.resetState() }
+            engine.prepare(worker: w, params: params.pointer, key: nil)
         }
         var sum = LanguageModelLoss(), tokens = 0
         for window in 0 ..< batches.windowCount {
             let T = batches.seqLen(ofWindow: window)
             pool.run { [self] w in
-                for s in workerShards[w] {
+                for s in engine.workerShards[w] {
                     let model = replicas[s]!, buffers = tokenBuffers[s]!, streams = shardStreams[s]
                     batches.fill(window: window, streams: streams, inputs: buffers.inputs, targets: buffers.targets)
                     losses[s] = model.evaluate(tokens: buffers.inputs.baseAddress!, targets: buffers.targets.baseAddress!,
-                                               steps: T, streams: streams.count, params: params.pointer, shared: shared)
+                                               steps: T, streams: streams.count, params: params.pointer,
+                                               shared: engine.shared)
                 }
             }
             sum = losses.elements.reduce(sum, +)
