@@ -46,7 +46,8 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: simdFlags),
         .target(name: "Pipeline",
-                dependencies: ["GenomicData", "Model", "Parallel", "Training", "Reporting", "Kernels"],
+                dependencies: ["GenomicData", "Model", "Parallel", "Training", "Reporting", "Kernels",
+                               .product(name: "Yams", package: "Yams")],
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",

@@ -14,9 +14,17 @@ struct TrainLMCommand: ParsableCommand {
         abstract: "Train the AWD-LSTM language model on genomes (--fasta) or a prepared dataset (--dataset).",
         discussion: """
             Writes to --out: vocab.json, metrics.jsonl/.csv (every step: loss, learning rate, tokens/s, \
-            time split), valid.jsonl/.csv, loss.svg and model/ (the final weights). With --init the \
-            weights start from a language-model checkpoint (fine-tuning); its vocabulary is used.
+            time split), valid.jsonl/.csv, loss.svg and model/ (the final weights). With --init-from \
+            the weights start from a language-model checkpoint (fine-tuning); its vocabulary is used.
+            With --config FILE the settings come from a YAML file (configs/*.yaml); flags given on the \
+            command line override it.
             """)
+
+    @Option(help: "YAML run configuration (see configs/); flags given on the command line override its values.")
+    var config: String?
+
+    // Every setting below is optional without a default so that "not given" can fall back to the
+    // config file; the built-in defaults (shown in the help) are applied in `resolve()`.
 
     @Option(name: .customLong("fasta"), help: "Genome FASTA (plain or .gz); repeat for several.")
     var fastaPaths: [String] = []
@@ -30,101 +38,150 @@ struct TrainLMCommand: ParsableCommand {
     @Option(help: "Start from this language-model checkpoint directory (fine-tuning).")
     var initFrom: String?
 
-    @Option(help: "k-mer size when building the vocabulary.")
-    var k = 5
+    @Option(help: "k-mer size when building the vocabulary (default: 5).") var k: Int?
+    @Option(help: "k-mer stride when building the vocabulary (default: 2).") var stride: Int?
+    @Option(help: "Read at most this many bases of the FASTA inputs.") var maxBases: Int?
+    @Option(help: "Fraction of genome chunks (10 kb) held out for validation (default: 0.1).") var validFraction: Double?
 
-    @Option(help: "k-mer stride when building the vocabulary.")
-    var stride = 2
-
-    @Option(help: "Read at most this many bases of the FASTA inputs.")
-    var maxBases: Int?
-
-    @Option(help: "Fraction of genome chunks (10 kb) held out for validation.")
-    var validFraction = 0.1
-
-    @Option(help: "Embedding size E.") var emb = 400
-    @Option(help: "Hidden size H.") var hidden = 1150
-    @Option(help: "LSTM layers.") var layers = 3
-    @Option(help: "Multiplier of every dropout probability (fastai drop_mult).") var dropMult: Float = 1
-    @Option(help: "Streams per minibatch (all workers).") var batch = 64
-    @Option(help: "BPTT window length.") var bptt = 70
-    @Option(help: "Epochs.") var epochs = 1
+    @Option(help: "Embedding size E (default: 400).") var emb: Int?
+    @Option(help: "Hidden size H (default: 1150).") var hidden: Int?
+    @Option(help: "LSTM layers (default: 3).") var layers: Int?
+    @Option(help: "Multiplier of every dropout probability, fastai drop_mult (default: 1).") var dropMult: Float?
+    @Option(help: "Streams per minibatch, all workers (default: 64).") var batch: Int?
+    @Option(help: "BPTT window length (default: 70).") var bptt: Int?
+    @Option(help: "Epochs (default: 1).") var epochs: Int?
     @Option(help: "Stop after this many steps.") var maxSteps: Int?
-    @Option(help: "Peak learning rate (one-cycle).") var lr = 2e-3
-    @Option(help: "Fraction of steps warming up.") var pctStart = 0.25
-    @Option(help: "Decoupled weight decay.") var wd = 0.01
+    @Option(help: "Peak learning rate, one-cycle (default: 0.002).") var lr: Double?
+    @Option(help: "Fraction of steps warming up (default: 0.25).") var pctStart: Double?
+    @Option(help: "Decoupled weight decay (default: 0.01).") var wd: Double?
     @Option(help: "Clip gradients to this global norm.") var clip: Double?
-    @Option(help: "Activation regularization (AR) coefficient.") var alpha: Float = 2
-    @Option(help: "Temporal activation regularization (TAR) coefficient.") var beta: Float = 1
+    @Option(help: "Activation regularization (AR) coefficient (default: 2).") var alpha: Float?
+    @Option(help: "Temporal activation regularization (TAR) coefficient (default: 1).") var beta: Float?
     @Option(help: "Validate every this many steps (and after each epoch).") var evalEvery: Int?
     @Option(help: "Deterministic mode: cut every minibatch into this many fixed shards (weights independent of the worker count).")
     var deterministicShards: Int?
-    @Option(help: "Random seed.") var seed: UInt64 = 42
-    @Option(help: "Results directory.") var out = "runs/lm"
+    @Option(help: "Random seed (default: 42).") var seed: UInt64?
+    @Option(help: "Results directory (default: runs/lm).") var out: String?
 
     @OptionGroup var layout: LayoutOptions
 
+    /// The run's final settings: command-line flag, else config file, else built-in default.
+    private struct Settings {
+        var fastaPaths: [String]
+        var dataset, vocab, initFrom: String?
+        var k, stride: Int
+        var maxBases: Int?
+        var validFraction: Double
+        var emb, hidden, layers: Int
+        var dropMult: Float
+        var batch, bptt, epochs: Int
+        var maxSteps: Int?
+        var lr, pctStart, wd: Double
+        var clip: Double?
+        var alpha, beta: Float
+        var evalEvery, deterministicShards: Int?
+        var seed: UInt64
+        var out: String
+        var layout: RunConfig.LayoutSection
+    }
+
+    /// The command-line flags as a config, so flags and file merge with one rule (`layered(over:)`).
+    private var flags: RunConfig {
+        RunConfig(
+            data: .init(fasta: fastaPaths.isEmpty ? nil : fastaPaths, dataset: dataset, vocab: vocab,
+                        initFrom: initFrom, k: k, stride: stride, maxBases: maxBases, validFraction: validFraction),
+            model: .init(emb: emb, hidden: hidden, layers: layers, dropMult: dropMult),
+            training: .init(batch: batch, bptt: bptt, epochs: epochs, maxSteps: maxSteps, lr: lr, pctStart: pctStart,
+                            wd: wd, clip: clip, alpha: alpha, beta: beta, evalEvery: evalEvery, seed: seed,
+                            deterministicShards: deterministicShards),
+            layout: layout.section, out: out)
+    }
+
     func validate() throws {
-        if fastaPaths.isEmpty == (dataset == nil) {
+        if !fastaPaths.isEmpty && dataset != nil {
             throw ValidationError("give genome FASTA files (--fasta) or a prepared dataset (--dataset), not both")
         }
-        if batch < 1 || bptt < 1 || epochs < 1 { throw ValidationError("--batch, --bptt and --epochs must be positive") }
+        for (name, value) in [("--batch", batch), ("--bptt", bptt), ("--epochs", epochs)] where (value ?? 1) < 1 {
+            throw ValidationError("\(name) must be positive")
+        }
+    }
+
+    /// Merges flags over the config file (if any) and fills in the defaults.
+    private func resolve() throws -> Settings {
+        let file = try config.map { try RunConfig.load(path: $0) } ?? RunConfig()
+        let c = flags.layered(over: file)
+        guard c.data.fasta != nil || c.data.dataset != nil else {
+            throw ValidationError("give genome FASTA files (--fasta or data.fasta) or a prepared dataset (--dataset or data.dataset)")
+        }
+        return Settings(
+            fastaPaths: c.data.fasta ?? [], dataset: c.data.dataset, vocab: c.data.vocab, initFrom: c.data.initFrom,
+            k: c.data.k ?? 5, stride: c.data.stride ?? 2, maxBases: c.data.maxBases,
+            validFraction: c.data.validFraction ?? 0.1,
+            emb: c.model.emb ?? 400, hidden: c.model.hidden ?? 1150, layers: c.model.layers ?? 3,
+            dropMult: c.model.dropMult ?? 1,
+            batch: c.training.batch ?? 64, bptt: c.training.bptt ?? 70, epochs: c.training.epochs ?? 1,
+            maxSteps: c.training.maxSteps, lr: c.training.lr ?? 2e-3, pctStart: c.training.pctStart ?? 0.25,
+            wd: c.training.wd ?? 0.01, clip: c.training.clip, alpha: c.training.alpha ?? 2, beta: c.training.beta ?? 1,
+            evalEvery: c.training.evalEvery, deterministicShards: c.training.deterministicShards,
+            seed: c.training.seed ?? 42, out: c.out ?? "runs/lm", layout: c.layout)
     }
 
     func run() throws {
+        let s = try resolve()
         configureBLASForWorkers()
         // Plan the layout first: an impossible layout fails before any data is read.
-        let pool = try layout.makePool()
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let pool = try layout.makePool(config: s.layout)
+        try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
 
         var initial: (ModelCheckpoint, [Float])?
-        if let initFrom { initial = try ModelCheckpoint.load(from: initFrom) }
+        if let initFrom = s.initFrom { initial = try ModelCheckpoint.load(from: initFrom) }
         var vocabulary: Vocabulary
         if let initial {
             vocabulary = try Vocabulary(kmers: Array(initial.0.vocabularyTokens.dropFirst(Vocabulary.specialTokens.count)),
                                         k: initial.0.k, stride: initial.0.stride)
-        } else if let vocab {
+        } else if let vocab = s.vocab {
             vocabulary = try Vocabulary.load(from: vocab)
         } else {
-            vocabulary = try buildVocabulary()
+            vocabulary = try buildVocabulary(s)
         }
-        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
+        try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json"))
         let encoder = try KmerEncoder(vocabulary: vocabulary)
 
-        let corpus = try dataset.map { try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder) }
-            ?? LanguageModelCorpus.fromFasta(paths: fastaPaths, encoder: encoder, validFraction: validFraction,
-                                             seed: seed, maxBases: maxBases)
+        let corpus = try s.dataset.map { try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder) }
+            ?? LanguageModelCorpus.fromFasta(paths: s.fastaPaths, encoder: encoder, validFraction: s.validFraction,
+                                             seed: s.seed, maxBases: s.maxBases)
         corpus.summaries.forEach { print($0) }
 
-        var config = initial?.0.config ?? AWDLSTMConfig(vocabSize: vocabulary.count, embeddingSize: emb,
-                                                       hiddenSize: hidden, layerCount: layers)
-        config = config.scaled(dropMult: dropMult)
-        if let initial {
-            try initial.0.validate(against: LanguageModelParameters(config: config).layout, file: initFrom! + "/model.json")
+        var modelConfig = initial?.0.config ?? AWDLSTMConfig(vocabSize: vocabulary.count, embeddingSize: s.emb,
+                                                            hiddenSize: s.hidden, layerCount: s.layers)
+        modelConfig = modelConfig.scaled(dropMult: s.dropMult)
+        if let initial, let initFrom = s.initFrom {
+            try initial.0.validate(against: LanguageModelParameters(config: modelConfig).layout, file: initFrom + "/model.json")
         }
         var trainerOptions = LanguageModelTrainerOptions()
-        trainerOptions.batchSize = batch
-        trainerOptions.bptt = bptt
-        trainerOptions.seed = seed
-        trainerOptions.regularization = ActivationRegularization(alpha: alpha, beta: beta)
-        trainerOptions.deterministicShards = deterministicShards
-        var options = LanguageModelRunOptions(outDirectory: out)
-        options.epochs = epochs
-        options.maxSteps = maxSteps
-        options.learningRate = lr
-        options.pctStart = pctStart
-        options.weightDecay = wd
-        options.maxGradNorm = clip
-        options.evalEvery = evalEvery
+        trainerOptions.batchSize = s.batch
+        trainerOptions.bptt = s.bptt
+        trainerOptions.seed = s.seed
+        trainerOptions.regularization = ActivationRegularization(alpha: s.alpha, beta: s.beta)
+        trainerOptions.deterministicShards = s.deterministicShards
+        var options = LanguageModelRunOptions(outDirectory: s.out)
+        options.epochs = s.epochs
+        options.maxSteps = s.maxSteps
+        options.learningRate = s.lr
+        options.pctStart = s.pctStart
+        options.weightDecay = s.wd
+        options.maxGradNorm = s.clip
+        options.evalEvery = s.evalEvery
         print("BLAS: \(blasConfiguration())")
         print(pool.layout.table())
-        _ = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: config,
+        _ = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
                                  trainerOptions: trainerOptions, options: options, pool: pool,
                                  initialParameters: initial?.1)
     }
 
-    private func buildVocabulary() throws -> Vocabulary {
-        let tokenizer = try KmerTokenizer(k: k, stride: stride)
+    private func buildVocabulary(_ s: Settings) throws -> Vocabulary {
+        let (dataset, fastaPaths, maxBases) = (s.dataset, s.fastaPaths, s.maxBases)
+        let tokenizer = try KmerTokenizer(k: s.k, stride: s.stride)
         if let warning = tokenizer.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         var counter = try KmerCounter(tokenizer: tokenizer)
         if let dataset {
