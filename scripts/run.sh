@@ -16,8 +16,8 @@ out=${OUT:-runs}
 mkdir -p "$out"
 
 $ulmfit prepare --csv "$data/human_promoters/cnnprom_human_nontata_9034.csv.gz" --seed 42 --out "$out/human"
-$ulmfit train-lm --fasta "$data/genomes/human_chr22_20-21M.fa.gz" --k 5 --stride 2 \
-  --epochs 1 --lr 2e-3 --out "$out/pretrain" "$@"
-$ulmfit train-lm --dataset "$out/human/dataset.csv" --init-from "$out/pretrain/model" \
-  --epochs 1 --lr 1e-3 --out "$out/finetune" "$@"
+$ulmfit train-lm --config configs/pretrain-human.yaml \
+  --fasta "$data/genomes/human_chr22_20-21M.fa.gz" --out "$out/pretrain" "$@"
+$ulmfit train-lm --config configs/finetune-human.yaml \
+  --dataset "$out/human/dataset.csv" --init-from "$out/pretrain/model" --out "$out/finetune" "$@"
 echo "done: see $out/pretrain and $out/finetune (metrics.csv, loss.svg, model/)"
