@@ -1,5 +1,6 @@
 import ArgumentParser
 import Parallel
+import Pipeline
 
 /// `ulmfit topology`: shows the machine as hwloc sees it and, optionally, where the workers
 /// of a data-parallel run would go.
@@ -14,20 +15,10 @@ struct TopologyCommand: ParsableCommand {
             where each runs and which memory policy took effect.
             """)
 
-    @Option(help: "Number of workers (default: one per physical core of the allowed units).")
-    var workers: Int?
+    @OptionGroup var layoutOptions: LayoutOptions
 
-    @Option(help: "Binding unit: core, pu or numa (default: core, or the type of --cpus).")
-    var bind: BindingUnit?
-
-    @Option(help: "Placement: compact (fill a socket/L3 first) or scatter (round-robin over NUMA nodes and L3 groups).")
-    var policy: PlacementPolicy = .compact
-
-    @Option(help: "Explicit units in hwloc-calc syntax with logical indices, e.g. core:0-7, pu:0,2,4, numa:1.")
-    var cpus: String?
-
-    @Flag(help: "Allow more workers than units (they share units round-robin).")
-    var oversubscribe = false
+    @Option(help: "A run config (YAML) whose layout: section to plan; flags override it.")
+    var config: String?
 
     @Option(help: "Plan against a synthetic hwloc topology instead of this machine, e.g. \"pack:2 numa:2 l3:2 core:4 pu:2\".")
     var synthetic: String?
@@ -40,19 +31,20 @@ struct TopologyCommand: ParsableCommand {
 
     func run() throws {
         let topology = try synthetic.map { try Topology(synthetic: $0) } ?? Topology.machine()
-        let planning = workers != nil || bind != nil || cpus != nil || oversubscribe || verify
-            || policy != .compact
+        let configLayout = try config.map { try RunConfig.load(path: $0).layout } ?? RunConfig.LayoutSection()
+        let merged = layoutOptions.section.layered(over: configLayout)
+        let planning = merged != RunConfig.LayoutSection() || verify
         guard planning else {
             print(topology)
             return
         }
         // Plan before printing anything, so an impossible layout fails with just its message.
-        let spec = LayoutSpec(workers: workers, unit: bind, policy: policy, cpus: cpus, oversubscribe: oversubscribe)
+        let spec = merged.spec
         let layout = try WorkerLayout(spec: spec, topology: topology)
         print(topology)
         print("")
-        print("Layout: \(layout.workerCount) workers, bind \(layout.unit.rawValue), policy \(policy.rawValue)"
-              + (cpus.map { ", units \($0)" } ?? ""))
+        print("Layout: \(layout.workerCount) workers, bind \(layout.unit.rawValue), policy \(spec.policy.rawValue)"
+              + (spec.cpus.map { ", units \($0)" } ?? ""))
         print(layout.table())
         guard verify else {
             print("Memory: hwloc_alloc_membind BIND to each worker's NUMA node where the system allows it, "
