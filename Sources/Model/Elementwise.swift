@@ -47,6 +47,26 @@ func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int,
     for r in 0 ..< rows { add(x + r * columns, into: out, count: columns) }
 }
 
+/// a[c] += sum over rows of x[r, c] and b[c] += the same (both LSTM biases' gradients in one
+/// pass over x).
+@inline(__always)
+func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int,
+                   into a: UnsafeMutablePointer<Float>, and b: UnsafeMutablePointer<Float>) {
+    for r in 0 ..< rows {
+        let row = x + r * columns
+        var i = 0
+        while i + 8 <= columns {
+            let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(a + i).storeBytes(of: UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) + v,
+                                                      as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(b + i).storeBytes(of: UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self) + v,
+                                                      as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < columns { a[i] += row[i]; b[i] += row[i]; i += 1 }
+    }
+}
+
 /// Loads up to 8 floats (zero-filled past `count`).
 @inline(__always)
 func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD8<Float> {

@@ -41,8 +41,8 @@ public struct LSTMGradients {
 /// `h` and `c` hold T+1 row blocks: block 0 is the state before the window, block t+1 the
 /// state after step t.
 public enum LSTMLayer {
-    /// gates = x W_ih^T + b_ih + b_hh for all T steps in one GEMM, then per step
-    /// gates_t += h_{t-1} W_hh^T and the fused cell.
+    /// gates = x W_ih^T for all T steps in one GEMM, then per step gates_t += h_{t-1} W_hh^T
+    /// and the fused cell (which adds b_ih + b_hh).
     ///   x: [T*b, I]  gates: [T*b, 4H] (post-activations out)  h, c: [(T+1)*b, H]
     public static func forward(x: UnsafePointer<Float>, weights w: LSTMWeights,
                                gates: UnsafeMutablePointer<Float>,
@@ -51,10 +51,6 @@ public enum LSTMLayer {
         let G = 4 * H
         gemm(.none, .transposed, m: T * b, n: G, k: I, a: x, lda: I, b: w.weightIH, ldb: I,
              beta: 0, c: gates, ldc: G, backend: GemmPolicy.projection)
-        for row in 0 ..< T * b {
-            add(w.biasIH, into: gates + row * G, count: G)
-            add(w.biasHH, into: gates + row * G, count: G)
-        }
         for t in 0 ..< T {
             let gt = gates + t * b * G
             if let packed = w.packedForward {
@@ -63,7 +59,7 @@ public enum LSTMLayer {
                 gemm(.none, .transposed, m: b, n: G, k: H, a: h + t * b * H, lda: H,
                      b: w.weightHH, ldb: H, beta: 1, c: gt, ldc: G)
             }
-            LSTMCell.forward(gates: gt, cPrev: c + t * b * H, cNext: c + (t + 1) * b * H,
+            LSTMCell.forward(gates: gt, biasIH: w.biasIH, biasHH: w.biasHH, cPrev: c + t * b * H, cNext: c + (t + 1) * b * H,
                              hNext: h + (t + 1) * b * H, rows: b, hidden: H)
         }
     }
@@ -108,8 +104,7 @@ public enum LSTMLayer {
              beta: 1, c: dw.weightIH, ldc: I, backend: GemmPolicy.weightGradient)
         gemm(.transposed, .none, m: G, n: H, k: T * b, a: gates, lda: G, b: h, ldb: H,
              beta: 1, c: dw.weightHH, ldc: H, backend: GemmPolicy.weightGradient)
-        addColumnSums(gates, rows: T * b, columns: G, into: dw.biasIH)
-        addColumnSums(gates, rows: T * b, columns: G, into: dw.biasHH)
+        addColumnSums(gates, rows: T * b, columns: G, into: dw.biasIH, and: dw.biasHH)
         if let dx {
             gemm(.none, .none, m: T * b, n: I, k: G, a: gates, lda: G, b: w.weightIH, ldb: I,
                  beta: 0, c: dx, ldc: I, backend: GemmPolicy.projection)
