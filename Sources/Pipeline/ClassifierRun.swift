@@ -119,7 +119,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     for (s, stage) in options.stages.enumerated() {
         if s > 0 { try trainer.beginStage(plan(s)) }
         log("stage \(s + 1)/\(options.stages.count) (\(stage.name)): freeze_to(\(stage.freezeTo)), "
-            + "learning rates \(trainer.plan.peakLearningRates.map { String(format: "%.3g", $0) }), \(stageSteps[s]) steps")
+            + "peak learning rates \(describeRates(trainer.plan)), \(stageSteps[s]) steps")
         var done = 0
         for _ in 0 ..< stage.epochs where done < stageSteps[s] {
             epoch += 1
@@ -204,6 +204,13 @@ private func writeCharts(lossCurve: [(x: Double, y: Double)], accuracyCurve: [(x
     }
     try loss.write(to: path(directory, "loss.svg"))
     try accuracy.write(to: path(directory, "accuracy.svg"))
+}
+
+/// `embedding frozen, rnn.0 frozen, rnn.1 0.01, head 0.02`.
+private func describeRates(_ plan: OptimizerPlan) -> String {
+    zip(plan.layout.groups, zip(plan.peakLearningRates, plan.trainable)).map { group, rate in
+        "\(group.name) " + (rate.1 ? String(format: "%.3g", rate.0) : "frozen")
+    }.joined(separator: ", ")
 }
 
 private func path(_ directory: String, _ file: String) -> String {
