@@ -12,6 +12,7 @@ struct ULMFiT: ParsableCommand {
             PrepareCommand.self,
             VocabCommand.self,
             TrainLMCommand.self,
+            TrainClassifierCommand.self, EvaluateCommand.self,
             TopologyCommand.self,
             BenchCommand.self,
         ])
