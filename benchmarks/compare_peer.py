@@ -123,7 +123,8 @@ def main():
                           peak_rss_mb=max(rss), runs=recs)
         if m == "ulmfit":
             splits = [x["time_split_pct"] for x in recs]
-            summary[m]["time_split_pct"] = {k: statistics.median(s[k] for s in splits) for k in splits[0]}
+            keys = ["prepare", "forward", "backward", "all_reduce", "optimizer", "idle", "other"]
+            summary[m]["time_split_pct"] = {k: statistics.median(s[k] for s in splits) for k in keys}
     best_torch = max((m for m in summary if m != "ulmfit"), key=lambda m: summary[m]["tokens_per_s_median"])
     ratio = summary["ulmfit"]["tokens_per_s_median"] / summary[best_torch]["tokens_per_s_median"]
 

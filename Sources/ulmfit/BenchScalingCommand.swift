@@ -78,6 +78,9 @@ struct BenchScalingCommand: ParsableCommand {
             throw ValidationErrorText("cannot create --out directory \(out): \(error.localizedDescription)")
         }
         let config = model.config()
+        // Plan every layout first, so an impossible worker count fails before any measurement.
+        let topology = try Topology.machine()
+        for w in try workerCounts() { _ = try WorkerLayout(spec: placement.spec(workers: w), topology: topology) }
         var records: [StepRecord] = []
         for w in try workerCounts() {
             print("== \(w) worker(s)")
@@ -134,7 +137,7 @@ struct BenchScalingCommand: ParsableCommand {
             text += "\(r.workers)," + [r.tokensPerS, r.speedup, r.efficiency, e.stepSMedian, e.gflops,
                                        e.fmaPeakGflops, e.fractionOfPeak, s.prepare, s.forward, s.backward,
                                        s.allReduce, s.optimizer, s.idle, s.other, e.peakRssMb,
-                                       e.rssPerWorkerMbEstimate].map { String(format: "%.4g", $0) }.joined(separator: ",")
+                                       e.rssPerWorkerMbEstimate].map { String(format: "%.6g", $0) }.joined(separator: ",")
                 + ",\(e.oversubscribed)," + String(format: "%.2f", e.loadAverage) + "\n"
         }
         return text

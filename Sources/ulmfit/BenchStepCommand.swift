@@ -38,6 +38,9 @@ struct BenchStepCommand: ParsableCommand {
     @Flag(help: "Print one JSON line (keys of benchmarks/pytorch_reference.py --json) instead of text.")
     var json = false
 
+    @Option(help: "Also write the JSON record (pretty-printed) to this path.")
+    var save: String?
+
     func validate() throws {
         try model.validate()
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
@@ -49,13 +52,17 @@ struct BenchStepCommand: ParsableCommand {
         let record = try Self.measure(config: model.config(), batch: model.batch, bptt: model.bptt,
                                       spec: placement.spec(workers: workers), bind: placement.binds,
                                       warmup: warmup, steps: steps, progress: !json)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(record), as: UTF8.self))
         } else {
             print(record.text)
+        }
+        if let save {
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try BenchSupport.writeText(String(decoding: try encoder.encode(record), as: UTF8.self) + "\n", to: save)
         }
     }
 
@@ -129,14 +136,18 @@ struct BenchStepCommand: ParsableCommand {
             blas: blasConfiguration(), loadAverage: ProcessMemory.loadAverage(), ceLast: lastLoss)
     }
 
-    /// Summed FMA peak of the pool's workers, each measuring on its own unit at the same time
-    /// (so oversubscribed workers share their core's peak); best of three.
+    /// Summed FMA peak of the pool's workers, each measuring on its own unit at the same time;
+    /// best of three. Each measurement lasts ~0.1 s, many scheduler time slices, so workers
+    /// that share a core (oversubscribed) really share its peak; the sum is also capped at one
+    /// best core per unit, for the same reason.
     static func workerPeak(_ pool: WorkerPool) -> Double {
         let slots = WorkerSlots<Double>(count: pool.workerCount, initial: 0)
+        let units = min(pool.workerCount, pool.layout.slotCount)
         var best = 0.0
         for _ in 0 ..< 3 {
-            pool.run { w in slots[w] = FMAPeak.measure() }
-            best = max(best, slots.elements.reduce(0, +))
+            pool.run { w in slots[w] = FMAPeak.measure(iterations: 60_000_000 / 12) }
+            let values = slots.elements
+            best = max(best, min(values.reduce(0, +), Double(units) * values.max()!))
         }
         return best
     }
