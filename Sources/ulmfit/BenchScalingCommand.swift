@@ -59,6 +59,9 @@ struct BenchScalingCommand: ParsableCommand {
         var tokensPerS: Double
         /// tokens/s(W) / (W x tokens/s(1)).
         var efficiency: Double
+        /// fraction of peak(W) / fraction of peak(1): the efficiency against the FMA peak the
+        /// workers actually got in this run (on a shared machine a busy core lowers both).
+        var peakNormalizedEfficiency: Double
         var speedup: Double
         var record: StepRecord
     }
@@ -90,25 +93,30 @@ struct BenchScalingCommand: ParsableCommand {
             print(record.text)
             records.append(record)
         }
-        let base = records.first { $0.workers == 1 }!.tokensPerS
+        let one = records.first { $0.workers == 1 }!
         let rows = records.map {
             Row(workers: $0.workers, tokensPerS: $0.tokensPerS,
-                efficiency: $0.tokensPerS / (Double($0.workers) * base), speedup: $0.tokensPerS / base, record: $0)
+                efficiency: $0.tokensPerS / (Double($0.workers) * one.tokensPerS),
+                peakNormalizedEfficiency: $0.fractionOfPeak / one.fractionOfPeak,
+                speedup: $0.tokensPerS / one.tokensPerS, record: $0)
         }
         let oversubscribed = rows.filter(\.record.oversubscribed).map(\.workers)
         let note = oversubscribed.isEmpty ? "" :
             "worker counts \(oversubscribed) exceed the units: oversubscribed, these are not scaling numbers"
 
         print("")
-        print("workers  tokens/s  speedup  efficiency  %peak   fwd%   bwd%  allred%  optim%  idle%  other%")
+        print("workers  tokens/s  speedup  efficiency  (vs peak)  %peak   fwd%   bwd%  allred%  optim%  idle%  other%")
         for r in rows {
             let s = r.record.timeSplitPct
-            print(String(format: "%7d  %8.0f  %7.2f  %9.1f%%  %5.1f  %5.1f  %5.1f  %7.1f  %6.1f  %5.1f  %6.1f",
-                         r.workers, r.tokensPerS, r.speedup, 100 * r.efficiency, 100 * r.record.fractionOfPeak,
+            print(String(format: "%7d  %8.0f  %7.2f  %9.1f%%  %8.1f%%  %5.1f  %5.1f  %5.1f  %7.1f  %6.1f  %5.1f  %6.1f",
+                         r.workers, r.tokensPerS, r.speedup, 100 * r.efficiency, 100 * r.peakNormalizedEfficiency,
+                         100 * r.record.fractionOfPeak,
                          s.forward, s.backward, s.allReduce, s.optimizer, s.idle, s.other)
                   + (r.record.oversubscribed ? "  (oversubscribed)" : ""))
         }
         if !note.isEmpty { print("WARNING: \(note).") }
+        print("(vs peak): efficiency against the FMA peak the workers got in this run, "
+              + "fraction of peak(W) / fraction of peak(1); differs from efficiency when other processes share the cores.")
 
         let report = Report(preset: model.name, policy: placement.policy.rawValue, bound: placement.binds,
                             note: note, rows: rows)
@@ -129,12 +137,12 @@ struct BenchScalingCommand: ParsableCommand {
     }
 
     func csv(_ rows: [Row]) -> String {
-        var text = "workers,tokens_per_s,speedup,efficiency,step_s_median,gflops,fma_peak_gflops,fraction_of_peak,"
+        var text = "workers,tokens_per_s,speedup,efficiency,peak_normalized_efficiency,step_s_median,gflops,fma_peak_gflops,fraction_of_peak,"
             + "prepare_pct,forward_pct,backward_pct,all_reduce_pct,optimizer_pct,idle_pct,other_pct,"
             + "peak_rss_mb,rss_per_worker_mb_estimate,oversubscribed,load_average\n"
         for r in rows {
             let e = r.record, s = e.timeSplitPct
-            text += "\(r.workers)," + [r.tokensPerS, r.speedup, r.efficiency, e.stepSMedian, e.gflops,
+            text += "\(r.workers)," + [r.tokensPerS, r.speedup, r.efficiency, r.peakNormalizedEfficiency, e.stepSMedian, e.gflops,
                                        e.fmaPeakGflops, e.fractionOfPeak, s.prepare, s.forward, s.backward,
                                        s.allReduce, s.optimizer, s.idle, s.other, e.peakRssMb,
                                        e.rssPerWorkerMbEstimate].map { String(format: "%.6g", $0) }.joined(separator: ",")
@@ -154,6 +162,8 @@ struct BenchScalingCommand: ParsableCommand {
             ])
         chart.rightSeries = [
             .init(name: "efficiency %", points: rows.map { (Double($0.workers), 100 * $0.efficiency) }, markers: true),
+            .init(name: "efficiency vs measured peak %",
+                  points: rows.map { (Double($0.workers), 100 * $0.peakNormalizedEfficiency) }, markers: true),
         ]
         chart.rightLabel = "parallel efficiency (%)"
         return chart
