@@ -8,9 +8,11 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: FMA peak, GEMM backends (more to come: training step, scaling).",
+        abstract: "Benchmarks: FMA peak, GEMM backends, training step, scaling over worker counts.",
         subcommands: [
             BenchPeakCommand.self,
             BenchGemmCommand.self,
+            BenchStepCommand.self,
+            BenchScalingCommand.self,
         ])
 }
