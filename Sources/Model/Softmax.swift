@@ -5,10 +5,19 @@ import Kernels
 enum Softmax {
     /// log(sum(exp(z))) computed stably, and the index of the largest logit.
     static func logSumExpAndArgmax(_ z: UnsafePointer<Float>, count n: Int) -> (Float, Int) {
+        // Max in SIMD (padding lanes -inf), then the first index holding it.
+        var mv = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j < n {
+            var v = loadPartial(z + j, min(8, n - j))
+            if n - j < 8 { for lane in (n - j) ..< 8 { v[lane] = -.infinity } }
+            mv = mv.replacing(with: v, where: v .> mv)
+            j += 8
+        }
+        let m = mv.max()
         var best = 0
-        var m = z[0]
-        for i in 1 ..< n where z[i] > m { m = z[i]; best = i }
-        let mv = SIMD8<Float>(repeating: m)
+        while z[best] != m && best < n - 1 { best += 1 }
+        mv = SIMD8<Float>(repeating: m)
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i < n {
