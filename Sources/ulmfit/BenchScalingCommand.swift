@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Parallel
+import Pipeline
 import Reporting
 
 /// `ulmfit bench scaling`: the training step at several worker counts, with parallel efficiency.
@@ -80,15 +81,20 @@ struct BenchScalingCommand: ParsableCommand {
         } catch {
             throw ValidationErrorText("cannot create --out directory \(out): \(error.localizedDescription)")
         }
-        let config = model.config()
+        let config = try model.modelConfig()
+        let layoutFile = try model.file?.layout ?? RunConfig.LayoutSection()
+        let (batch, bptt) = (try model.batch, try model.bptt)
         // Plan every layout first, so an impossible worker count fails before any measurement.
         let topology = try Topology.machine()
-        for w in try workerCounts() { _ = try WorkerLayout(spec: placement.spec(workers: w), topology: topology) }
+        for w in try workerCounts() {
+            _ = try WorkerLayout(spec: placement.spec(workers: w, over: layoutFile), topology: topology)
+        }
         var records: [StepRecord] = []
         for w in try workerCounts() {
             print("== \(w) worker(s)")
-            let record = try BenchStepCommand.measure(config: config, batch: model.batch, bptt: model.bptt,
-                                                      spec: placement.spec(workers: w), bind: placement.binds,
+            let record = try BenchStepCommand.measure(config: config, batch: batch, bptt: bptt,
+                                                      spec: placement.spec(workers: w, over: layoutFile),
+                                                      bind: placement.binds,
                                                       warmup: warmup, steps: steps, progress: false)
             print(record.text)
             records.append(record)
@@ -118,7 +124,8 @@ struct BenchScalingCommand: ParsableCommand {
         print("(vs peak): efficiency against the FMA peak the workers got in this run, "
               + "fraction of peak(W) / fraction of peak(1); differs from efficiency when other processes share the cores.")
 
-        let report = Report(preset: model.name, policy: placement.policy.rawValue, bound: placement.binds,
+        let policy = placement.spec(workers: 1, over: layoutFile).policy
+        let report = Report(preset: model.name, policy: policy.rawValue, bound: placement.binds,
                             note: note, rows: rows)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -132,7 +139,8 @@ struct BenchScalingCommand: ParsableCommand {
         let csvPath = (out as NSString).appendingPathComponent("scaling.csv")
         try BenchSupport.writeText(csv(rows), to: csvPath)
         let svgPath = (out as NSString).appendingPathComponent("scaling.svg")
-        try chart(rows, config: "E=\(config.embeddingSize) H=\(config.hiddenSize)x\(config.layerCount)").write(to: svgPath)
+        try chart(rows, config: "E=\(config.embeddingSize) H=\(config.hiddenSize)x\(config.layerCount), B=\(batch) T=\(bptt)")
+            .write(to: svgPath)
         print("Wrote \(jsonPath), \(csvPath), \(svgPath)")
     }
 
@@ -154,7 +162,7 @@ struct BenchScalingCommand: ParsableCommand {
     func chart(_ rows: [Row], config: String) -> SVGLineChart {
         let base = rows.first { $0.workers == 1 }!.tokensPerS
         var chart = SVGLineChart(
-            title: "Training step scaling, \(config), B=\(model.batch) T=\(model.bptt)",
+            title: "Training step scaling, \(config)",
             xLabel: "workers", yLabel: "tokens/s",
             series: [
                 .init(name: "tokens/s", points: rows.map { (Double($0.workers), $0.tokensPerS) }, markers: true),

@@ -4,6 +4,7 @@ import GenomicData
 import Kernels
 import Model
 import Parallel
+import Pipeline
 import SeededRandom
 import Training
 
@@ -49,8 +50,11 @@ struct BenchStepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let record = try Self.measure(config: model.config(), batch: model.batch, bptt: model.bptt,
-                                      spec: placement.spec(workers: workers), bind: placement.binds,
+        let file = try model.file
+        let record = try Self.measure(config: model.modelConfig(), batch: model.batch, bptt: model.bptt,
+                                      spec: placement.spec(workers: workers ?? file?.layout.workers,
+                                                           over: file?.layout ?? RunConfig.LayoutSection()),
+                                      bind: placement.binds,
                                       warmup: warmup, steps: steps, progress: !json)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -187,21 +191,33 @@ struct BenchModelOptions: ParsableArguments {
     var hidden: Int?
     @Option(help: "LSTM layers (default: the preset's, else 3).")
     var layers: Int?
-    @Option(help: "Streams per minibatch, all workers together (B).")
-    var batch = 64
-    @Option(help: "BPTT window length (T).")
-    var bptt = 70
+    @Option(help: "Streams per minibatch, all workers together (B). (default: 64)")
+    var batchOption: Int?
+    @Option(help: "BPTT window length (T). (default: 70)")
+    var bpttOption: Int?
+    @Option(help: "A run config (YAML): its model sizes, training batch/bptt and layout are the defaults; flags override them.")
+    var config: String?
 
-    func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be >= 1 (got \(batch))") }
-        guard bptt >= 1 else { throw ValidationError("--bptt must be >= 1 (got \(bptt))") }
-        try config().validate()
+    /// The config file, loaded once (nil without --config).
+    var file: RunConfig? {
+        get throws { try config.map { try RunConfig.load(path: $0) } }
     }
 
-    func config() -> AWDLSTMConfig {
+    var batch: Int { get throws { try batchOption ?? file?.training.batch ?? 64 } }
+    var bptt: Int { get throws { try bpttOption ?? file?.training.bptt ?? 70 } }
+
+    func validate() throws {
+        guard try batch >= 1 else { throw ValidationError("--batch must be >= 1 (got \(try batch))") }
+        guard try bptt >= 1 else { throw ValidationError("--bptt must be >= 1 (got \(try bptt))") }
+        try modelConfig().validate()
+    }
+
+    /// Sizes: flags, else the config file's model section, else the preset (paper by default).
+    func modelConfig() throws -> AWDLSTMConfig {
         let (e, h, l) = (preset ?? .paper).sizes
-        return AWDLSTMConfig(vocabSize: vocab, embeddingSize: emb ?? e, hiddenSize: hidden ?? h,
-                             layerCount: layers ?? l)
+        let m = try file?.model
+        return AWDLSTMConfig(vocabSize: vocab, embeddingSize: emb ?? m?.emb ?? e, hiddenSize: hidden ?? m?.hidden ?? h,
+                             layerCount: layers ?? m?.layers ?? l)
     }
 
     /// The preset's name, or "custom" when sizes were overridden.
@@ -216,8 +232,8 @@ struct BenchPlacementOptions: ParsableArguments {
     var bind: BindingUnit?
     @Flag(help: "Do not pin the worker threads (the OS scheduler places them).")
     var noBind = false
-    @Option(help: "Placement: compact or scatter.")
-    var policy: PlacementPolicy = .compact
+    @Option(help: "Placement: compact or scatter. (default: compact)")
+    var policy: PlacementPolicy?
     @Option(help: "Explicit units in hwloc-calc syntax with logical indices, e.g. core:0-7.")
     var cpus: String?
     @Flag(help: "Allow more workers than units. Oversubscribed numbers are not scaling numbers.")
@@ -225,8 +241,10 @@ struct BenchPlacementOptions: ParsableArguments {
 
     var binds: Bool { !noBind }
 
-    func spec(workers: Int?) -> LayoutSpec {
-        LayoutSpec(workers: workers, unit: bind, policy: policy, cpus: cpus, oversubscribe: oversubscribe)
+    /// The layout for `workers` workers: these flags, else the config file's `layout:` section.
+    func spec(workers: Int?, over file: RunConfig.LayoutSection = RunConfig.LayoutSection()) -> LayoutSpec {
+        RunConfig.LayoutSection(workers: workers, bind: bind, policy: policy, cpus: cpus,
+                                oversubscribe: oversubscribe ? true : nil).layered(over: file).spec
     }
 }
 
