@@ -65,33 +65,18 @@ public final class ClassifierTrainer {
     public init(config: AWDLSTMConfig, classCount: Int, options: ClassifierTrainerOptions, maxLength: Int,
                 pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
         try config.validate()
-        let W = pool.workerCount
-        let G = options.deterministicShards ?? W
-        if let d = options.deterministicShards, d < W {
-            throw TrainingError.invalidLayout("deterministic mode with \(d) shards cannot use \(W) workers: "
-                + "use at most \(d) workers or more shards")
-        }
-        try WorkerLayout.validateSplit(batchSize: options.batchSize, workers: G)
+        let G = try DataParallelStep.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                batchSize: options.batchSize)
         parameters = ClassifierParameters(config: config, classCount: classCount)
         self.options = options
         self.pool = pool
         self.plan = plan
         self.maxLength = maxLength
         optimizerLayout = plan.layout
-        guard optimizerLayout.parameterCount == parameters.layout.count else {
-            throw TrainingError.invalidLayout("the optimizer plan covers \(optimizerLayout.parameterCount) "
-                + "parameters but the classifier has \(parameters.layout.count)")
-        }
         params = FloatBuffer(count: parameters.layout.count)
         statistics = FloatBuffer(count: parameters.statisticsCount)
         parameters.initialize(params.pointer, statistics: statistics.pointer, seed: options.seed)
-        if let initialParameters {
-            guard initialParameters.count == params.count else {
-                throw TrainingError.invalidLayout("initial parameters have \(initialParameters.count) values, "
-                    + "the classifier needs \(params.count)")
-            }
-            params.pointer.update(from: initialParameters, count: params.count)
-        }
+        try DataParallelStep.check(plan: plan, initialParameters: initialParameters, params: params, model: "classifier")
         shardCount = G
         head = ClassifierHead(parameters: parameters, capacity: options.batchSize)
         features = FloatBuffer(count: options.batchSize * 3 * config.embeddingSize)

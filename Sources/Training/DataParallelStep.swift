@@ -49,6 +49,35 @@ final class DataParallelStep {
     }
 
     var workerCount: Int { pool.workerCount }
+
+    /// The number of shards for a minibatch of `batchSize` over `workers` workers: one per worker,
+    /// or the fixed count of deterministic mode. Throws before any work when the split is
+    /// impossible, saying how to fix it.
+    static func shardCount(workers W: Int, deterministicShards: Int?, batchSize: Int) throws -> Int {
+        if let d = deterministicShards, d < W {
+            throw TrainingError.invalidLayout("deterministic mode with \(d) shards cannot use \(W) workers: "
+                + "use at most \(d) workers or more shards")
+        }
+        let G = deterministicShards ?? W
+        try WorkerLayout.validateSplit(batchSize: batchSize, workers: G)
+        return G
+    }
+
+    /// Checks that `plan` covers the model's `parameterCount` parameters, then copies
+    /// `initialParameters` (if any) into `params`.
+    static func check(plan: OptimizerPlan, initialParameters: [Float]?, params: FloatBuffer, model: String) throws {
+        guard plan.layout.parameterCount == params.count else {
+            throw TrainingError.invalidLayout("the optimizer plan covers \(plan.layout.parameterCount) "
+                + "parameters but the \(model) has \(params.count)")
+        }
+        guard let initialParameters else { return }
+        guard initialParameters.count == params.count else {
+            throw TrainingError.invalidLayout("initial parameters have \(initialParameters.count) values, "
+                + "the \(model) needs \(params.count)")
+        }
+        params.pointer.update(from: initialParameters, count: params.count)
+    }
+
     var reduced: UnsafeMutablePointer<Float> { reducer.reduced }
 
     /// Coordinator, before `pool.run`: starts the step's clock and idle counters.

@@ -71,32 +71,16 @@ public final class LanguageModelTrainer {
     public init(config: AWDLSTMConfig, options: LanguageModelTrainerOptions, pool: WorkerPool,
                 plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
         try config.validate()
-        let W = pool.workerCount
-        let G = options.deterministicShards ?? W
-        if let d = options.deterministicShards, d < W {
-            throw TrainingError.invalidLayout("deterministic mode with \(d) shards cannot use \(W) workers: "
-                + "use at most \(d) workers or more shards")
-        }
-        try WorkerLayout.validateSplit(batchSize: options.batchSize, workers: G)
+        let G = try DataParallelStep.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                batchSize: options.batchSize)
         parameters = LanguageModelParameters(config: config)
         self.options = options
         self.pool = pool
         self.plan = plan
         optimizerLayout = plan.layout
-        guard optimizerLayout.parameterCount == parameters.layout.count else {
-            throw TrainingError.invalidLayout("the optimizer plan covers \(optimizerLayout.parameterCount) "
-                + "parameters but the model has \(parameters.layout.count)")
-        }
         params = FloatBuffer(count: parameters.layout.count)
-        if let initialParameters {
-            guard initialParameters.count == params.count else {
-                throw TrainingError.invalidLayout("initial parameters have \(initialParameters.count) values, "
-                    + "the model needs \(params.count)")
-            }
-            params.pointer.update(from: initialParameters, count: params.count)
-        } else {
-            parameters.initialize(params.pointer, seed: options.seed)
-        }
+        parameters.initialize(params.pointer, seed: options.seed)
+        try DataParallelStep.check(plan: plan, initialParameters: initialParameters, params: params, model: "language model")
         shardStreams = WorkerLayout.split(count: options.batchSize, parts: G)
         let replicas = WorkerSlots<LanguageModel?>(count: G, initial: nil)
         let tokenBuffers = WorkerSlots<(inputs: UnsafeMutableBufferPointer<Int32>,
