@@ -72,6 +72,10 @@ public struct SVGLineChart: Sendable {
         s += "<text transform=\"translate(16,\(top + plotH / 2)) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
 
         let drawn = series.map { ($0, y0, y1, false) } + rightSeries.map { ($0, r0, r1, true) }
+        // A light box behind the legend so curves under it stay readable around it.
+        let legendWidth = 48 + 7 * Double(drawn.map(\.0.name.count).max() ?? 0)
+        s += "<rect x=\(q(left + 4)) y=\(q(top + 4)) width=\(q(legendWidth)) height=\(q(16 * Double(drawn.count) + 6)) "
+            + "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ddd\"/>\n"
         for (i, (line, lo, hi, dashed)) in drawn.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let pts = line.points.filter { $0.x.isFinite && $0.y.isFinite }
