@@ -17,12 +17,12 @@ enum OwnGemm {
             let nc = min(ncStep, n - jc)
             for pc in stride(from: 0, to: k, by: kcStep) {
                 let kc = min(kcStep, k - pc)
-                GemmPacking.packB(transB, nr: K.nr, b: b, ldb: ldb, p0: pc, kc: kc, j0: jc, nc: nc, dst: ws.packedB)
+                GemmPacking.packB(K.self, transB, b: b, ldb: ldb, p0: pc, kc: kc, j0: jc, nc: nc, dst: ws.packedB)
                 // Later depth blocks accumulate onto the first one's result.
                 let blockBeta = pc == 0 ? beta : 1
                 for ic in stride(from: 0, to: m, by: mcStep) {
                     let mc = min(mcStep, m - ic)
-                    GemmPacking.packA(transA, mr: K.mr, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
+                    GemmPacking.packA(K.self, transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
                     macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: ws.packedB,
                                 c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
                 }
@@ -64,7 +64,7 @@ enum OwnGemm {
                 let blockBeta = pc == 0 ? beta : 1
                 for ic in stride(from: 0, to: m, by: mcStep) {
                     let mc = min(mcStep, m - ic)
-                    GemmPacking.packA(transA, mr: K.mr, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
+                    GemmPacking.packA(K.self, transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
                     macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
                                 c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
                 }

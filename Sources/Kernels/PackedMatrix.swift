@@ -73,8 +73,12 @@ public final class PackedMatrix: @unchecked Sendable {
                      "PackedMatrix.pack: ldb=\(ldb) too small for k=\(k) n=\(n) \(trans)")
         for pc in stride(from: 0, to: k, by: kcStep) {
             let kc = min(kcStep, k - pc)
-            GemmPacking.packB(trans, nr: nr, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n,
-                              dst: storage + pc * paddedN)
+            let dst = storage + pc * paddedN
+            if nr == MicroKernel4x24.nr {
+                GemmPacking.packB(MicroKernel4x24.self, trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n, dst: dst)
+            } else {
+                GemmPacking.packB(MicroKernel.self, trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n, dst: dst)
+            }
         }
     }
 
