@@ -1,7 +1,7 @@
 /// Cache blocking of the own GEMM (BLIS loop order).
 ///
-/// - `kc`: depth of one rank-kc update; a 16-column B micro-panel (`kc x 16` floats, <= 25 KB)
-///   stays in L1 (with the 9 KB A micro-panel) while it meets every A micro-panel of the block.
+/// - `kc`: depth of one rank-kc update; a B micro-panel (`kc x 16` floats, <= 25 KB; 37 KB
+///   for the 24-wide kernel) stays in L1 (or near it) (with the 9 KB A micro-panel) while it meets every A micro-panel of the block.
 /// - `mc`: rows of the packed A block (`mc x kc`, ~230 KB) kept in L2.
 /// - `nc`: columns of the packed B block (`kc x nc`, ~6 MB) kept in L3.
 /// The maxima are split into equal blocks (k = 400 is one block of 400, not 384 + 16: a thin
@@ -14,10 +14,10 @@ enum GemmBlocking {
 
     /// Depth block size for a product of depth `k` (all blocks equal but the last).
     static func kc(forDepth k: Int) -> Int { balanced(k, max: maxKC, multiple: 8) }
-    /// Row block size for `m` rows: a multiple of the micro-kernel height.
-    static func mc(forRows m: Int) -> Int { balanced(m, max: maxMC, multiple: MicroKernel.mr) }
-    /// Column block size for `n` columns: a multiple of the micro-kernel width.
-    static func nc(forColumns n: Int) -> Int { balanced(n, max: maxNC, multiple: MicroKernel.nr) }
+    /// Row block size for `m` rows: a multiple of the micro-kernel height `mr`.
+    static func mc(forRows m: Int, mr: Int) -> Int { balanced(m, max: maxMC, multiple: mr) }
+    /// Column block size for `n` columns: a multiple of the micro-kernel width `nr`.
+    static func nc(forColumns n: Int, nr: Int) -> Int { balanced(n, max: maxNC, multiple: nr) }
 
     /// The smallest multiple of `multiple` that covers `size` in ceil(size / max) blocks.
     static func balanced(_ size: Int, max: Int, multiple: Int) -> Int {

@@ -1,27 +1,30 @@
-/// Packing of op(A) and op(B) blocks into the micro-kernel's panel layouts.
+/// Packing of op(A) and op(B) blocks into a micro-kernel's panel layouts.
 ///
-/// A block (`mc x kc`): micro-panels of 6 rows; panel `i` holds, for each `p` in `0..<kc`,
-/// the 6 values `op(A)[6i + r, p]` contiguously. B block (`kc x nc`): micro-panels of 16
-/// columns; panel `j` holds, for each `p`, the 16 values `op(B)[p, 16j + c]`. Rows/columns
-/// past the matrix edge are zero, so the micro-kernel never needs a bounds check.
+/// A block (`mc x kc`): micro-panels of `mr` rows; panel `i` holds, for each `p` in `0..<kc`,
+/// the `mr` values `op(A)[mr*i + r, p]` contiguously. B block (`kc x nc`): micro-panels of
+/// `nr` columns (a multiple of 8); panel `j` holds, for each `p`, the `nr` values
+/// `op(B)[p, nr*j + c]`. Rows/columns past the matrix edge are zero, so the micro-kernel
+/// never needs a bounds check.
 enum GemmPacking {
     typealias V = SIMD8<Float>
 
-    /// Packs op(A)[i0..<i0+mc, p0..<p0+kc] into `dst` (`ceil(mc/6) * 6 * kc` floats).
-    static func packA(_ trans: Transpose, a: UnsafePointer<Float>, lda: Int,
-                      i0: Int, mc: Int, p0: Int, kc: Int, dst: UnsafeMutablePointer<Float>) {
-        let mr = MicroKernel.mr
+    /// Packs op(A)[i0..<i0+mc, p0..<p0+kc] into `dst` (`ceil(mc/mr) * mr * kc` floats),
+    /// `mr = K.mr`. Generic so that `mr` is a constant and the row loops unroll.
+    static func packA<K: GemmMicroKernel>(_ kernel: K.Type, _ trans: Transpose,
+                                          a: UnsafePointer<Float>, lda: Int,
+                                          i0: Int, mc: Int, p0: Int, kc: Int,
+                                          dst: UnsafeMutablePointer<Float>) {
+        let mr = K.mr
         var d = dst
         for ip in stride(from: 0, to: mc, by: mr) {
             let rows = min(mr, mc - ip)
             switch trans {
             case .transposed:
-                // op(A)[i, p] = a[p * lda + i]: 6 contiguous floats per p.
+                // op(A)[i, p] = a[p * lda + i]: mr contiguous floats per p.
                 var src = a + (p0 * lda + i0 + ip)
                 if rows == mr {
                     for _ in 0..<kc {
-                        d[0] = src[0]; d[1] = src[1]; d[2] = src[2]
-                        d[3] = src[3]; d[4] = src[4]; d[5] = src[5]
+                        for r in 0..<mr { d[r] = src[r] }
                         d += mr; src += lda
                     }
                 } else {
@@ -31,15 +34,15 @@ enum GemmPacking {
                     }
                 }
             case .none:
-                // op(A)[i, p] = a[i * lda + p]: interleave 6 row streams.
+                // op(A)[i, p] = a[i * lda + p]: interleave mr row streams.
                 let base = a + ((i0 + ip) * lda + p0)
                 if rows == mr {
-                    let r0 = base, r1 = base + lda, r2 = base + 2 * lda
-                    let r3 = base + 3 * lda, r4 = base + 4 * lda, r5 = base + 5 * lda
-                    for p in 0..<kc {
-                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]
-                        d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
-                        d += mr
+                    // Wrapping index arithmetic: bounded by the caller's checked shapes, and
+                    // overflow checks per element cost ~10% of a k = 512, n = 128 product.
+                    var src = base
+                    for _ in 0..<kc {
+                        for r in 0..<mr { d[r] = src[r &* lda] }
+                        d += mr; src += 1
                     }
                 } else {
                     for p in 0..<kc {
@@ -51,24 +54,28 @@ enum GemmPacking {
         }
     }
 
-    /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] into `dst` (`ceil(nc/16) * 16 * kc` floats).
-    static func packB(_ trans: Transpose, b: UnsafePointer<Float>, ldb: Int,
-                      p0: Int, kc: Int, j0: Int, nc: Int, dst: UnsafeMutablePointer<Float>) {
-        let nr = MicroKernel.nr
+    /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] into `dst` (`ceil(nc/nr) * nr * kc` floats),
+    /// `nr = K.nr`.
+    static func packB<K: GemmMicroKernel>(_ kernel: K.Type, _ trans: Transpose,
+                                          b: UnsafePointer<Float>, ldb: Int,
+                                          p0: Int, kc: Int, j0: Int, nc: Int,
+                                          dst: UnsafeMutablePointer<Float>) {
+        let nr = K.nr
         var d = dst
         for jp in stride(from: 0, to: nc, by: nr) {
             let cols = min(nr, nc - jp)
             switch trans {
             case .none:
-                // op(B)[p, j] = b[p * ldb + j]: 16 contiguous floats per p.
+                // op(B)[p, j] = b[p * ldb + j]: nr contiguous floats per p.
                 var src = b + (p0 * ldb + j0 + jp)
                 if cols == nr {
                     for _ in 0..<kc {
                         let raw = UnsafeRawPointer(src)
                         let out = UnsafeMutableRawPointer(d)
-                        out.storeBytes(of: raw.loadUnaligned(as: V.self), as: V.self)
-                        out.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: V.self),
-                                       toByteOffset: 32, as: V.self)
+                        for g in stride(from: 0, to: nr * 4, by: 32) {
+                            out.storeBytes(of: raw.loadUnaligned(fromByteOffset: g, as: V.self),
+                                           toByteOffset: g, as: V.self)
+                        }
                         d += nr; src += ldb
                     }
                 } else {
@@ -78,13 +85,14 @@ enum GemmPacking {
                     }
                 }
             case .transposed:
-                // op(B)[p, j] = b[j * ldb + p]: 16 row streams, transposed 8x8 at a time.
+                // op(B)[p, j] = b[j * ldb + p]: nr row streams, transposed 8x8 at a time.
                 let base = b + ((j0 + jp) * ldb + p0)
                 if cols == nr {
                     var p = 0
                     while p + 8 <= kc {
-                        transpose8x8(src: base + p, ld: ldb, dst: d + p * nr, ldd: nr)
-                        transpose8x8(src: base + 8 * ldb + p, ld: ldb, dst: d + p * nr + 8, ldd: nr)
+                        for g in stride(from: 0, to: nr, by: 8) {
+                            transpose8x8(src: base + g * ldb + p, ld: ldb, dst: d + p * nr + g, ldd: nr)
+                        }
                         p += 8
                     }
                     while p < kc {

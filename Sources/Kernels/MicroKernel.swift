@@ -1,10 +1,10 @@
-/// The register-blocked inner product every own-GEMM path ends in.
+/// The 6x16 micro-kernel of the general own-GEMM path (both operands packed per call).
 ///
 /// Computes a 6x16 tile of `C = alpha * A_panel * B_panel + beta * C` from packed panels:
 /// `a` holds `kc` groups of 6 floats (one per row), `b` holds `kc` groups of 16 floats
 /// (one per column). Twelve `SIMD8<Float>` accumulators cover the 4-cycle FMA latency
 /// on both FMA pipes of Zen 3 / Skylake (8 independent FMAs are the minimum).
-enum MicroKernel {
+enum MicroKernel: GemmMicroKernel {
     static let mr = 6
     static let nr = 16
     typealias V = SIMD8<Float>

@@ -1,5 +1,6 @@
 /// The Swift SIMD GEMM: BLIS loop order (jc -> pc -> ic -> jr -> ir), packed panels,
-/// a 6x16 register-blocked micro-kernel. Single-threaded: parallelism comes from workers.
+/// register-blocked micro-kernels (6x16 when both operands are packed per call, 4x24 with a
+/// pre-packed B). Single-threaded: parallelism comes from workers.
 enum OwnGemm {
     /// `C = alpha * op(A) * op(B) + beta * C`, row-major, packing both operands.
     static func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
@@ -8,20 +9,21 @@ enum OwnGemm {
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                      workspace ws: GemmWorkspace) {
         if k == 0 || alpha == 0 { return scale(m: m, n: n, c: c, ldc: ldc, beta: beta) }
-        let ncStep = GemmBlocking.nc(forColumns: n)
+        typealias K = MicroKernel
+        let ncStep = GemmBlocking.nc(forColumns: n, nr: K.nr)
         let kcStep = GemmBlocking.kc(forDepth: k)
-        let mcStep = GemmBlocking.mc(forRows: m)
+        let mcStep = GemmBlocking.mc(forRows: m, mr: K.mr)
         for jc in stride(from: 0, to: n, by: ncStep) {
             let nc = min(ncStep, n - jc)
             for pc in stride(from: 0, to: k, by: kcStep) {
                 let kc = min(kcStep, k - pc)
-                GemmPacking.packB(transB, b: b, ldb: ldb, p0: pc, kc: kc, j0: jc, nc: nc, dst: ws.packedB)
+                GemmPacking.packB(K.self, transB, b: b, ldb: ldb, p0: pc, kc: kc, j0: jc, nc: nc, dst: ws.packedB)
                 // Later depth blocks accumulate onto the first one's result.
                 let blockBeta = pc == 0 ? beta : 1
                 for ic in stride(from: 0, to: m, by: mcStep) {
                     let mc = min(mcStep, m - ic)
-                    GemmPacking.packA(transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
-                    macroKernel(mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: ws.packedB,
+                    GemmPacking.packA(K.self, transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
+                    macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: ws.packedB,
                                 c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
                 }
             }
@@ -34,11 +36,26 @@ enum OwnGemm {
                      c: UnsafeMutablePointer<Float>, ldc: Int, workspace ws: GemmWorkspace) {
         let n = packedB.n, k = packedB.k
         if k == 0 || alpha == 0 { return scale(m: m, n: n, c: c, ldc: ldc, beta: beta) }
-        let mcStep = GemmBlocking.mc(forRows: m)
+        if packedB.nr == MicroKernel4x24.nr {
+            gemm(MicroKernel4x24.self, transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB,
+                 beta: beta, c: c, ldc: ldc, workspace: ws)
+        } else {
+            gemm(MicroKernel.self, transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB,
+                 beta: beta, c: c, ldc: ldc, workspace: ws)
+        }
+    }
+
+    /// The pre-packed product with the micro-kernel `K` that `packedB`'s layout was made for.
+    static func gemm<K: GemmMicroKernel>(_ kernel: K.Type, _ transA: Transpose, m: Int, alpha: Float,
+                                         a: UnsafePointer<Float>, lda: Int, packedB: PackedMatrix,
+                                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                         workspace ws: GemmWorkspace) {
+        let n = packedB.n, k = packedB.k
+        let mcStep = GemmBlocking.mc(forRows: m, mr: K.mr)
         let kcStep = packedB.kcStep
         // With a single A block, B panels are streamed once whatever their number, so
         // the column loop need not be split into L3-sized chunks.
-        let ncStep = m <= mcStep ? n : GemmBlocking.nc(forColumns: n)
+        let ncStep = m <= mcStep ? n : GemmBlocking.nc(forColumns: n, nr: K.nr)
         for jc in stride(from: 0, to: n, by: ncStep) {
             let nc = min(ncStep, n - jc)
             for pc in stride(from: 0, to: k, by: kcStep) {
@@ -47,8 +64,8 @@ enum OwnGemm {
                 let blockBeta = pc == 0 ? beta : 1
                 for ic in stride(from: 0, to: m, by: mcStep) {
                     let mc = min(mcStep, m - ic)
-                    GemmPacking.packA(transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
-                    macroKernel(mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
+                    GemmPacking.packA(K.self, transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
+                    macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
                                 c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
                 }
             }
@@ -57,10 +74,10 @@ enum OwnGemm {
 
     /// All micro-tiles of one packed A block times one packed B block. The B micro-panel
     /// is the outer loop so it stays in L1 while every A micro-panel passes by.
-    static func macroKernel(mc: Int, nc: Int, kc: Int,
+    static func macroKernel<K: GemmMicroKernel>(_ kernel: K.Type, mc: Int, nc: Int, kc: Int,
                             packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
-        let mr = MicroKernel.mr, nr = MicroKernel.nr
+        let mr = K.mr, nr = K.nr
         for jr in stride(from: 0, to: nc, by: nr) {
             let cols = min(nr, nc - jr)
             let bp = packedB + jr * kc
@@ -69,9 +86,9 @@ enum OwnGemm {
                 let ap = packedA + ir * kc
                 let ct = c + (ir * ldc + jr)
                 if rows == mr && cols == nr {
-                    MicroKernel.tile(kc: kc, a: ap, b: bp, c: ct, ldc: ldc, alpha: alpha, beta: beta)
+                    K.tile(kc: kc, a: ap, b: bp, c: ct, ldc: ldc, alpha: alpha, beta: beta)
                 } else {
-                    MicroKernel.edgeTile(kc: kc, rows: rows, cols: cols, a: ap, b: bp, c: ct, ldc: ldc,
+                    K.edgeTile(kc: kc, rows: rows, cols: cols, a: ap, b: bp, c: ct, ldc: ldc,
                                          alpha: alpha, beta: beta)
                 }
             }

@@ -10,8 +10,11 @@
 ///     bwd.pack(.none, b: whh, ldb: H)
 ///     gemm(.none, m: B, a: h, lda: H, packedB: fwd, beta: 1, c: g, ldc: 4 * H)
 ///
-/// Layout: depth blocks of `GemmBlocking.kc(forDepth: k)`; within a block, 16-column micro-panels, each
-/// `kc x 16` contiguous floats; columns past `n` are zero. Storage is allocated in `init`
+/// Layout: depth blocks of `GemmBlocking.kc(forDepth: k)`; within a block, `nr`-column
+/// micro-panels, each `kc x nr` contiguous floats; columns past `n` are zero. `nr` is 24
+/// (products use `MicroKernel4x24`, whose 4 rows divide every per-worker batch) unless
+/// padding `n` to 24 wastes over 5% more columns than padding to 16 (then 16 and
+/// `MicroKernel`, 6x16): see `panelWidth(forColumns:)`. Storage is allocated in `init`
 /// and reused by every `pack`. Read-only while products use it, so one instance may be
 /// shared by several threads between packs.
 public final class PackedMatrix: @unchecked Sendable {
@@ -19,18 +22,28 @@ public final class PackedMatrix: @unchecked Sendable {
     public let k: Int
     /// Columns of op(B).
     public let n: Int
-    /// `n` rounded up to a multiple of the micro-kernel width.
+    /// Width of a micro-panel: the `nr` of the micro-kernel the products use.
+    let nr: Int
+    /// `n` rounded up to a multiple of `nr`.
     let paddedN: Int
     /// Depth block size (`GemmBlocking.kc(forDepth: k)`).
     let kcStep: Int
     let storage: UnsafeMutablePointer<Float>
 
     /// Allocates storage for a `k x n` operand (contents undefined until `pack`).
-    public init(k: Int, n: Int) {
+    public convenience init(k: Int, n: Int) {
+        self.init(k: k, n: n, nr: PackedMatrix.panelWidth(forColumns: n))
+    }
+
+    /// Allocates storage laid out for the micro-kernel of width `nr` (24 or 16); tests
+    /// use it to cover both kernels on any shape.
+    init(k: Int, n: Int, nr: Int) {
         precondition(k >= 0 && n >= 0, "PackedMatrix: negative shape k=\(k) n=\(n)")
+        precondition(nr == MicroKernel4x24.nr || nr == MicroKernel.nr, "PackedMatrix: no kernel of width \(nr)")
         self.k = k
         self.n = n
-        paddedN = (n + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr
+        self.nr = nr
+        paddedN = (n + nr - 1) / nr * nr
         kcStep = GemmBlocking.kc(forDepth: k)
         storage = GemmWorkspace.allocate(max(1, k * paddedN))
     }
@@ -43,6 +56,16 @@ public final class PackedMatrix: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
+    /// 24 (`MicroKernel4x24`) unless its column padding costs over 5% more than 16's
+    /// (`MicroKernel`, 6x16): n = 128 pads to 144 with 24 (11% more work), and measured
+    /// 79% of peak vs 90% with 6x16; n = 512, 1150, 1600, 4600 lose at most 3%.
+    static func panelWidth(forColumns n: Int) -> Int {
+        let wide = MicroKernel4x24.nr, narrow = MicroKernel.nr
+        let paddedWide = (n + wide - 1) / wide * wide
+        let paddedNarrow = (n + narrow - 1) / narrow * narrow
+        return 100 * paddedWide <= 105 * paddedNarrow ? wide : narrow
+    }
+
     /// Packs op(B) (`k x n`; stored as `[k, ldb]` if `.none`, `[n, ldb]` if `.transposed`)
     /// into this matrix's storage, replacing what was there. Allocation-free.
     public func pack(_ trans: Transpose, b: UnsafePointer<Float>, ldb: Int) {
@@ -50,13 +73,17 @@ public final class PackedMatrix: @unchecked Sendable {
                      "PackedMatrix.pack: ldb=\(ldb) too small for k=\(k) n=\(n) \(trans)")
         for pc in stride(from: 0, to: k, by: kcStep) {
             let kc = min(kcStep, k - pc)
-            GemmPacking.packB(trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n,
-                              dst: storage + pc * paddedN)
+            let dst = storage + pc * paddedN
+            if nr == MicroKernel4x24.nr {
+                GemmPacking.packB(MicroKernel4x24.self, trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n, dst: dst)
+            } else {
+                GemmPacking.packB(MicroKernel.self, trans, b: b, ldb: ldb, p0: pc, kc: kc, j0: 0, nc: n, dst: dst)
+            }
         }
     }
 
     /// Start of the panels for depth block `depthStart` (a multiple of `kc`) from column
-    /// `columnStart` (a multiple of 16) on; consecutive panels are `16 * kc` floats apart.
+    /// `columnStart` (a multiple of `nr`) on; consecutive panels are `nr * kc` floats apart.
     func block(depthStart: Int, columnStart: Int) -> UnsafePointer<Float> {
         let kc = min(kcStep, k - depthStart)
         return UnsafePointer(storage + depthStart * paddedN + columnStart * kc)

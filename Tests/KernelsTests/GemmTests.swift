@@ -30,8 +30,10 @@ import Testing
         let c0 = Array(UnsafeBufferPointer(start: c, count: m * ldc))
 
         switch path {
-        case "packed":
-            let packed = PackedMatrix(k: k, n: n)
+        case "packed", "packed24", "packed16":
+            // "packed": the layout PackedMatrix picks for n; the others force one kernel.
+            let packed = path == "packed" ? PackedMatrix(k: k, n: n)
+                : PackedMatrix(k: k, n: n, nr: path == "packed24" ? 24 : 16)
             // Pack something else first: a re-pack must fully replace the contents.
             let junk = [Float](repeating: 9, count: max(1, bRows * ldb))
             junk.withUnsafeBufferPointer { packed.pack(tb, b: $0.baseAddress!, ldb: ldb) }
@@ -66,7 +68,7 @@ import Testing
         return worst
     }
 
-    static let paths = ["ownSIMD", "packed", "openBLAS"]
+    static let paths = ["ownSIMD", "packed", "packed24", "packed16", "openBLAS"]
     static let transposes: [(Transpose, Transpose)] = [(.none, .none), (.none, .transposed),
                                                       (.transposed, .none), (.transposed, .transposed)]
 
@@ -116,12 +118,43 @@ import Testing
         }
     }
 
+    /// Every row count 1...40 (per-worker batches and all row-edge tiles of the 4- and
+    /// 6-row kernels) against column counts on both sides of the 16- and 24-wide panels.
+    @Test(arguments: ["packed24", "packed16"])
+    func packedAllRowCountsAndColumnEdges(path: String) {
+        var worst = 0.0
+        var worstCase = ""
+        for (ta, tb) in Self.transposes {
+            for m in 1...40 {
+                for n in [1, 8, 15, 16, 17, 23, 24, 25, 48, 49] {
+                    for k in [1, 9] {
+                        let beta: Float = m % 2 == 0 ? 0 : 0.5
+                        let e = Self.check(ta, tb, m: m, n: n, k: k, alpha: 1, beta: beta, pad: 2, path: path)
+                        if e > worst { worst = e; worstCase = "\(ta) \(tb) m=\(m) n=\(n) k=\(k)" }
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-5, "worst \(worst) at \(worstCase)")
+    }
+
+    /// The layout choice: 24-wide panels unless they pad n by over 5% more than 16-wide.
+    @Test func packedPanelWidthChoice() {
+        #expect(PackedMatrix(k: 4, n: 4600).nr == 24)
+        #expect(PackedMatrix(k: 4, n: 1150).nr == 24)
+        #expect(PackedMatrix(k: 4, n: 512).nr == 24)
+        #expect(PackedMatrix(k: 4, n: 128).nr == 16)   // 144 vs 128 columns
+        #expect(PackedMatrix(k: 4, n: 8).nr == 16)
+    }
+
     /// n past the column block (nc = 4096) of the unpacked path.
     @Test func wideProductCrossesColumnBlock() {
         let e = Self.check(.none, .transposed, m: 7, n: 4100, k: 20, alpha: 1, beta: 1, pad: 1, path: "ownSIMD")
         #expect(e < 1e-5)
-        let e2 = Self.check(.none, .none, m: 150, n: 4110, k: 9, alpha: 1, beta: 0, pad: 0, path: "packed")
-        #expect(e2 < 1e-5)
+        for path in ["packed24", "packed16"] {
+            let e2 = Self.check(.none, .none, m: 150, n: 4110, k: 9, alpha: 1, beta: 0, pad: 0, path: path)
+            #expect(e2 < 1e-5, "\(path): \(e2)")
+        }
     }
 
     /// k == 0: C = beta * C, as in BLAS.
