@@ -15,9 +15,6 @@ extension ClassifierCheckpoint {
     /// - Throws: `MetricsError` for a label outside the classifier's classes.
     public func evaluate(sequences: [[Int32]], labels: [Int32], pool: WorkerPool,
                          batchSize: Int = 64) throws -> ClassifierEvaluation {
-        guard headHidden == ClassifierParameters(config: model.config, classCount: classCount).linear0.outputSize else {
-            throw TrainingError.invalidLayout("the trainer builds heads of 50 units; this checkpoint's head has \(headHidden)")
-        }
         if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classCount }) {
             throw MetricsError("sequence \(bad) has label \(labels[bad]), but the classifier knows classes 0..<\(classCount)")
         }
@@ -27,7 +24,8 @@ extension ClassifierCheckpoint {
         let plan = try OptimizerPlan(layout: layout, learningRates: .uniform(1e-3), schedule: OneCycleSchedule(totalSteps: 1))
         var options = ClassifierTrainerOptions()
         options.batchSize = max(batchSize, pool.workerCount)
-        let trainer = try ClassifierTrainer(config: model.config, classCount: classCount, options: options,
+        let trainer = try ClassifierTrainer(config: model.config, classCount: classCount, headHidden: headHidden,
+                                            options: options,
                                             maxLength: max(sequences.map(\.count).max() ?? 1, 1), pool: pool,
                                             plan: plan, initialParameters: params)
         trainer.statistics.pointer.update(from: statistics, count: statistics.count)

@@ -60,14 +60,15 @@ public final class ClassifierTrainer {
     private var headResult: (lossSum: Double, correct: Int) = (0, 0)
 
     /// - Parameters:
+    ///   - headHidden: units of the head's hidden layer (50 in ULMFiT).
     ///   - maxLength: the longest sequence (in tokens) any batch will hold.
     ///   - initialParameters: e.g. a fine-tuned encoder copied into a fresh classifier layout.
-    public init(config: AWDLSTMConfig, classCount: Int, options: ClassifierTrainerOptions, maxLength: Int,
-                pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
+    public init(config: AWDLSTMConfig, classCount: Int, headHidden: Int = 50, options: ClassifierTrainerOptions,
+                maxLength: Int, pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
         try config.validate()
         let G = try DataParallelStep.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
                                                 batchSize: options.batchSize)
-        parameters = ClassifierParameters(config: config, classCount: classCount)
+        parameters = ClassifierParameters(config: config, classCount: classCount, headHidden: headHidden)
         self.options = options
         self.pool = pool
         self.plan = plan
