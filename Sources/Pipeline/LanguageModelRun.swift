@@ -38,7 +38,7 @@ public struct LanguageModelRunSummary: Sendable {
 
 /// Pretrains or fine-tunes an AWD-LSTM language model on `corpus` with a data-parallel
 /// trainer: one-cycle schedule, progress line, JSONL/CSV metrics, an SVG loss curve and a
-/// checkpoint of the final weights.
+/// checkpoint, rewritten after every validation and at the end.
 public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
                              pool: WorkerPool, initialParameters: [Float]? = nil,
@@ -82,6 +82,20 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
     validate(step: 0)
+    /// The loss chart and the checkpoint as of `step`: written after every validation, so a
+    /// long run that is stopped keeps its latest weights (each file replaced atomically).
+    func saveProgress(step: Int) throws {
+        var chart = SVGLineChart(title: "Language model: cross-entropy", xLabel: "optimizer step", yLabel: "loss (nats)",
+                                 series: [.init(name: "train (smoothed)", points: trainCurve)])
+        if !summary.validation.isEmpty {
+            chart.series.append(.init(name: "valid", points: summary.validation.map { (Double($0.step), $0.loss) },
+                                      markers: true))
+        }
+        try chart.write(to: (options.outDirectory as NSString).appendingPathComponent("loss.svg"))
+        let checkpoint = ModelCheckpoint(kind: "language-model", config: config, vocabularyTokens: vocabulary.tokens,
+                                         k: vocabulary.k, stride: vocabulary.stride, layout: parameters.layout, step: step)
+        try checkpoint.save(params: trainer.params.pointer, to: (options.outDirectory as NSString).appendingPathComponent("model"))
+    }
 
     let progress = ProgressLine(label: "step", total: totalSteps)
     let start = Date()
@@ -115,25 +129,21 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
                                                  "\(Int(Double(summary.tokens) / elapsed)) tok/s"])
-            if let every = options.evalEvery, step % every == 0, step < totalSteps { validate(step: step) }
+            if let every = options.evalEvery, step % every == 0, step < totalSteps {
+                validate(step: step)
+                try saveProgress(step: step)
+            }
         }
         progress.finish()
         validate(step: step)
+        if step < totalSteps { try saveProgress(step: step) }
     }
     if summary.validation.last?.step != step { validate(step: step) }
     summary.steps = step
     summary.seconds = Date().timeIntervalSince(start)
     summary.smoothedTrainLoss = smooth
 
-    var chart = SVGLineChart(title: "Language model: cross-entropy", xLabel: "optimizer step", yLabel: "loss (nats)",
-                             series: [.init(name: "train (smoothed)", points: trainCurve)])
-    if !summary.validation.isEmpty {
-        chart.series.append(.init(name: "valid", points: summary.validation.map { (Double($0.step), $0.loss) }, markers: true))
-    }
-    try chart.write(to: (options.outDirectory as NSString).appendingPathComponent("loss.svg"))
-    let checkpoint = ModelCheckpoint(kind: "language-model", config: config, vocabularyTokens: vocabulary.tokens,
-                                     k: vocabulary.k, stride: vocabulary.stride, layout: parameters.layout, step: step)
-    try checkpoint.save(params: trainer.params.pointer, to: (options.outDirectory as NSString).appendingPathComponent("model"))
+    try saveProgress(step: step)
     log("trained \(step) steps, \(summary.tokens) tokens in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(summary.tokensPerSecond)) tokens/s); results in \(options.outDirectory)")
     return summary
