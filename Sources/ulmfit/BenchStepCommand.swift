@@ -42,6 +42,9 @@ struct BenchStepCommand: ParsableCommand {
     @Option(help: "Also write the JSON record (pretty-printed) to this path.")
     var save: String?
 
+    @Option(help: "Deterministic mode with this many fixed shards (measures its cost).")
+    var deterministicShards: Int?
+
     func validate() throws {
         try model.validate()
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
@@ -54,7 +57,7 @@ struct BenchStepCommand: ParsableCommand {
         let record = try Self.measure(config: model.modelConfig(), batch: model.batch, bptt: model.bptt,
                                       spec: placement.spec(workers: workers ?? file?.layout.workers,
                                                            over: file?.layout ?? RunConfig.LayoutSection()),
-                                      bind: placement.binds,
+                                      bind: placement.binds, deterministicShards: deterministicShards,
                                       warmup: warmup, steps: steps, progress: !json)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -74,6 +77,7 @@ struct BenchStepCommand: ParsableCommand {
     /// runs `warmup` + `steps` steps on random token ids and returns the measurement.
     /// `progress` prints one line per step to stderr (a paper-model step takes seconds).
     static func measure(config: AWDLSTMConfig, batch: Int, bptt: Int, spec: LayoutSpec, bind: Bool,
+                        deterministicShards: Int? = nil,
                         warmup: Int, steps: Int, progress: Bool) throws -> StepRecord {
         configureBLASForWorkers()   // one OpenBLAS thread per worker: parallelism is ours
         let topology = try Topology.machine()
@@ -85,6 +89,7 @@ struct BenchStepCommand: ParsableCommand {
         var options = LanguageModelTrainerOptions()
         options.batchSize = batch
         options.bptt = bptt
+        options.deterministicShards = deterministicShards
         let total = warmup + steps
         let batches = try randomBatches(vocab: config.vocabSize, batch: batch, bptt: bptt, windows: total)
         let parameters = LanguageModelParameters(config: config)
