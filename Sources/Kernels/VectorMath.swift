@@ -62,4 +62,33 @@ public enum VectorMath {
     static func abs(_ x: V) -> V {
         x.replacing(with: -x, where: x .< V(repeating: 0))
     }
+
+    // Buffer forms: one call per row of gates instead of one per 8 lanes. The callers live in
+    // another module, where these functions cannot be inlined; here the per-lane math is.
+
+    /// x[i] = sigmoid(x[i]) for i in 0..<count (in place).
+    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        map(x, count: count, into: x) { sigmoid($0) }
+    }
+
+    /// y[i] = tanh(x[i]) for i in 0..<count (`y` may be `x`).
+    public static func tanh(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        map(x, count: count, into: y) { tanh($0) }
+    }
+
+    @inline(__always)
+    static func map(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, _ f: (V) -> V) {
+        var i = 0
+        while i + 8 <= count {
+            let v = f(UnsafeRawPointer(x + i).loadUnaligned(as: V.self))
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: V.self)
+            i += 8
+        }
+        if i < count {
+            var v = V(repeating: 0)
+            for j in 0 ..< count - i { v[j] = x[i + j] }
+            v = f(v)
+            for j in 0 ..< count - i { y[i + j] = v[j] }
+        }
+    }
 }

@@ -15,29 +15,29 @@ enum LSTMCell {
                         biasHH: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                         cNext: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>,
                         rows b: Int, hidden H: Int) {
-        @inline(__always) func pre(_ g: UnsafeMutablePointer<Float>, _ offset: Int, _ n: Int) -> V {
-            loadPartial(g + offset, n) + loadPartial(biasIH + offset, n) + loadPartial(biasHH + offset, n)
-        }
         for r in 0 ..< b {
             let g = gates + r * 4 * H
             let cp = cPrev + r * H, cn = cNext + r * H, hn = hNext + r * H
+            // Pre-activations with both biases, then the gate nonlinearities, a row at a time
+            // (i and f are adjacent: one sigmoid call covers both).
+            var j = 0
+            while j < 4 * H {
+                let n = min(8, 4 * H - j)
+                storePartial(loadPartial(g + j, n) + loadPartial(biasIH + j, n) + loadPartial(biasHH + j, n), g + j, n)
+                j += 8
+            }
+            VectorMath.sigmoid(g, count: 2 * H)
+            VectorMath.tanh(g + 2 * H, count: H, into: g + 2 * H)
+            VectorMath.sigmoid(g + 3 * H, count: H)
             var k = 0
             while k < H {
                 let n = min(8, H - k)
-                let i = VectorMath.sigmoid(pre(g, k, n))
-                let f = VectorMath.sigmoid(pre(g, H + k, n))
-                let gg = VectorMath.tanh(pre(g, 2 * H + k, n))
-                let o = VectorMath.sigmoid(pre(g, 3 * H + k, n))
-                let c = f * loadPartial(cp + k, n) + i * gg
-                let h = o * VectorMath.tanh(c)
-                storePartial(i, g + k, n)
-                storePartial(f, g + H + k, n)
-                storePartial(gg, g + 2 * H + k, n)
-                storePartial(o, g + 3 * H + k, n)
+                let c = loadPartial(g + H + k, n) * loadPartial(cp + k, n) + loadPartial(g + k, n) * loadPartial(g + 2 * H + k, n)
                 storePartial(c, cn + k, n)
-                storePartial(h, hn + k, n)
                 k += 8
             }
+            VectorMath.tanh(cn, count: H, into: hn)
+            multiply(hn, by: g + 3 * H, count: H)
         }
     }
 
@@ -50,17 +50,20 @@ enum LSTMCell {
                          dhRecurrent: UnsafePointer<Float>?, dcCarry: UnsafeMutablePointer<Float>,
                          rows b: Int, hidden H: Int) {
         let one = V(repeating: 1)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: H) { scratch in
+        let tanhC = scratch.baseAddress!
         for r in 0 ..< b {
             let g = gates + r * 4 * H
             let cp = cPrev + r * H, cc = c + r * H
             let dha = dhAbove + r * H, dcr = dcCarry + r * H
             let dhr = dhRecurrent.map { $0 + r * H }
+            VectorMath.tanh(cc, count: H, into: tanhC)
             var k = 0
             while k < H {
                 let n = min(8, H - k)
                 let i = loadPartial(g + k, n), f = loadPartial(g + H + k, n)
                 let gg = loadPartial(g + 2 * H + k, n), o = loadPartial(g + 3 * H + k, n)
-                let tc = VectorMath.tanh(loadPartial(cc + k, n))
+                let tc = loadPartial(tanhC + k, n)
                 var dh = loadPartial(dha + k, n)
                 if let dhr { dh += loadPartial(dhr + k, n) }
                 let dc = loadPartial(dcr + k, n) + dh * o * (one - tc * tc)
@@ -75,6 +78,7 @@ enum LSTMCell {
                 storePartial(dc * f, dcr + k, n)
                 k += 8
             }
+        }
         }
     }
 }
