@@ -76,6 +76,31 @@ public enum VectorMath {
         map(x, count: count, into: y) { tanh($0) }
     }
 
+    /// sum over i of e^(x[i] - shift) (softmax denominators).
+    public static func sumOfExp(_ x: UnsafePointer<Float>, count: Int, minus shift: Float) -> Float {
+        let s = V(repeating: shift)
+        var acc = V(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            acc += exp(UnsafeRawPointer(x + i).loadUnaligned(as: V.self) - s)
+            i += 8
+        }
+        var total = acc.sum()
+        if i < count {
+            var v = V(repeating: 0)
+            for j in 0 ..< count - i { v[j] = x[i + j] - shift }
+            let e = exp(v)
+            for j in 0 ..< count - i { total += e[j] }
+        }
+        return total
+    }
+
+    /// x[i] = scale * e^(x[i] - shift) in place (softmax probabilities, scaled).
+    public static func exp(_ x: UnsafeMutablePointer<Float>, count: Int, minus shift: Float, times scale: Float) {
+        let s = V(repeating: shift), k = V(repeating: scale)
+        map(x, count: count, into: x) { k * exp($0 - s) }
+    }
+
     @inline(__always)
     static func map(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, _ f: (V) -> V) {
         var i = 0

@@ -17,28 +17,12 @@ enum Softmax {
         let m = mv.max()
         var best = 0
         while z[best] != m && best < n - 1 { best += 1 }
-        mv = SIMD8<Float>(repeating: m)
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i < n {
-            let k = min(8, n - i)
-            var e = VectorMath.exp(loadPartial(z + i, k) - mv)
-            if k < 8 { for lane in k ..< 8 { e[lane] = 0 } }
-            acc += e
-            i += 8
-        }
-        return (m + log(acc.sum()), best)
+        return (m + log(VectorMath.sumOfExp(z, count: n, minus: m)), best)
     }
 
     /// z[i] = scale * exp(z[i] - logSumExp) (in place).
     static func probabilities(_ z: UnsafeMutablePointer<Float>, count n: Int, logSumExp: Float, scale: Float) {
-        let lv = SIMD8<Float>(repeating: logSumExp), sv = SIMD8<Float>(repeating: scale)
-        var i = 0
-        while i < n {
-            let k = min(8, n - i)
-            storePartial(sv * VectorMath.exp(loadPartial(z + i, k) - lv), z + i, k)
-            i += 8
-        }
+        VectorMath.exp(z, count: n, minus: logSumExp, times: scale)
     }
 }
 
