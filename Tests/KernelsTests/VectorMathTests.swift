@@ -76,3 +76,29 @@ import Testing
         #expect(VectorMath.sigmoid(V(repeating: 0)) == V(repeating: 0.5))
     }
 }
+
+/// The buffer forms apply exactly the per-lane functions, tails included.
+@Suite struct VectorMathBufferTests {
+    @Test func bufferFormsMatchTheLaneFunctions() {
+        for count in 1 ... 21 {
+            let x = (0 ..< count).map { Float($0) * 0.37 - 3.1 }
+            var s = x, t = [Float](repeating: 0, count: count), e = x
+            s.withUnsafeMutableBufferPointer { VectorMath.sigmoid($0.baseAddress!, count: count) }
+            x.withUnsafeBufferPointer { src in
+                t.withUnsafeMutableBufferPointer { VectorMath.tanh(src.baseAddress!, count: count, into: $0.baseAddress!) }
+            }
+            e.withUnsafeMutableBufferPointer { VectorMath.exp($0.baseAddress!, count: count, minus: 0.5, times: 2) }
+            let sum = x.withUnsafeBufferPointer { VectorMath.sumOfExp($0.baseAddress!, count: count, minus: 0.5) }
+            var expectedSum: Float = 0
+            for i in 0 ..< count {
+                let lane = VectorMath.V(repeating: x[i])
+                #expect(s[i] == VectorMath.sigmoid(lane)[0])
+                #expect(t[i] == VectorMath.tanh(lane)[0])
+                let ex = VectorMath.exp(lane - VectorMath.V(repeating: 0.5))[0]
+                #expect(e[i] == 2 * ex)
+                expectedSum += ex
+            }
+            #expect(abs(sum - expectedSum) <= 1e-6 * expectedSum, "count \(count): \(sum) vs \(expectedSum)")
+        }
+    }
+}
