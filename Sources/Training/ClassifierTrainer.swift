@@ -42,12 +42,14 @@ public final class ClassifierTrainer {
     public let params: FloatBuffer
     /// BatchNorm running statistics (written by worker 0 only).
     public let statistics: FloatBuffer
-    public private(set) var plan: OptimizerPlan
+    /// The current stage's optimizer plan.
+    public var plan: OptimizerPlan { staged.plan }
     public let optimizerLayout: OptimizerLayout
     /// Optimizer steps taken so far (keys the dropout masks).
-    public private(set) var step = 0
+    public var step: Int { staged.step }
     /// The step at which the current plan's schedule started (see `beginStage`).
-    public private(set) var stageStart = 0
+    public var stageStart: Int { staged.stageStart }
+    private var staged: StagedPlan
     public let maxLength: Int
 
     private let engine: DataParallelStep
@@ -71,7 +73,7 @@ public final class ClassifierTrainer {
         parameters = ClassifierParameters(config: config, classCount: classCount, headHidden: headHidden)
         self.options = options
         self.pool = pool
-        self.plan = plan
+        staged = StagedPlan(plan)
         self.maxLength = maxLength
         optimizerLayout = plan.layout
         params = FloatBuffer(count: parameters.layout.count)
@@ -106,17 +108,13 @@ public final class ClassifierTrainer {
     /// optimizer does between fits.
     /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
     public func beginStage(_ plan: OptimizerPlan) throws {
-        guard plan.layout == optimizerLayout else {
-            throw TrainingError.invalidLayout("a stage's plan must use the trainer's layer groups")
-        }
-        self.plan = plan
-        stageStart = step
+        try staged.beginStage(plan)
     }
 
     /// One optimizer step on `batch`.
     public func trainStep(_ batch: ClassificationBatches.Batch) throws -> ClassifierStepResult {
         let r = try runStep(batch, update: true)
-        step += 1
+        staged.advance()
         return r
     }
 
@@ -145,7 +143,7 @@ public final class ClassifierTrainer {
         precondition(b <= options.batchSize && b >= shardCount && batch.maxLength <= maxLength,
                      "batch of \(b) x \(batch.maxLength) does not fit the trainer (\(options.batchSize) x \(maxLength), \(shardCount) shards)")
         let key = DropoutKey(seed: options.seed, step: step)
-        let settings = try plan.settings(atStep: step - stageStart)
+        let settings = try staged.settings()
         let plan = self.plan
         // Skip the encoder's backward entirely while all of its groups are frozen.
         let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }

@@ -86,9 +86,6 @@ final class DataParallelStep {
         pool.barrier.resetWaitTimes()
     }
 
-    /// Worker `w` without a reduce (evaluation passes): records its timing.
-    func record(worker w: Int, clock: PhaseClock) { timings[w] = clock.timing }
-
     /// Worker `w`: this step's dropout masks and packed recurrent weights (split across
     /// workers, with the barriers that make them complete for everyone). `key` nil: evaluation.
     func prepare(worker w: Int, params: UnsafePointer<Float>, key: DropoutKey?) {

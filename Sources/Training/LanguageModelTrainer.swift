@@ -51,12 +51,14 @@ public final class LanguageModelTrainer {
     public let pool: WorkerPool
     /// The shared weights (one copy, read in place by every worker).
     public let params: FloatBuffer
-    public private(set) var plan: OptimizerPlan
+    /// The current stage's optimizer plan.
+    public var plan: OptimizerPlan { staged.plan }
     public let optimizerLayout: OptimizerLayout
     /// Optimizer steps taken so far (keys the dropout masks).
-    public private(set) var step = 0
+    public var step: Int { staged.step }
     /// The step at which the current plan's schedule started (see `beginStage`).
-    public private(set) var stageStart = 0
+    public var stageStart: Int { staged.stageStart }
+    private var staged: StagedPlan
 
     private let engine: DataParallelStep
     /// Streams of each shard (contiguous, as even as possible).
@@ -76,7 +78,7 @@ public final class LanguageModelTrainer {
         parameters = LanguageModelParameters(config: config)
         self.options = options
         self.pool = pool
-        self.plan = plan
+        staged = StagedPlan(plan)
         optimizerLayout = plan.layout
         params = FloatBuffer(count: parameters.layout.count)
         parameters.initialize(params.pointer, seed: options.seed)
@@ -111,11 +113,7 @@ public final class LanguageModelTrainer {
     /// optimizer does between fits.
     /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
     public func beginStage(_ plan: OptimizerPlan) throws {
-        guard plan.layout == optimizerLayout else {
-            throw TrainingError.invalidLayout("a stage's plan must use the trainer's layer groups")
-        }
-        self.plan = plan
-        stageStart = step
+        try staged.beginStage(plan)
     }
     public var shardCount: Int { shardStreams.count }
     /// How memory near each worker was obtained (hwloc membind or first touch).
@@ -131,7 +129,7 @@ public final class LanguageModelTrainer {
     /// One optimizer step on window `window` of `batches`.
     public func trainStep(_ batches: LanguageModelBatches, window: Int) throws -> LanguageModelStepResult {
         let r = try runStep(batches, window: window, update: true)
-        step += 1
+        staged.advance()
         return r
     }
 
@@ -148,7 +146,7 @@ public final class LanguageModelTrainer {
         let T = batches.seqLen(ofWindow: window)
         let key = DropoutKey(seed: options.seed, step: step)
         let normalizer = LossNormalizer(streams: options.batchSize, steps: T)
-        let settings = try plan.settings(atStep: step - stageStart)   // gradScale set per worker
+        let settings = try staged.settings()   // gradScale set per worker
         let plan = self.plan
         engine.begin()
         pool.run { [self] w in
