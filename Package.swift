@@ -5,6 +5,7 @@
 //   GenomicData (FASTA, k-mer tokenizer, vocabulary, batches)
 //   -> Kernels (GEMM, vectorized math)  -> Model (AWD-LSTM layers, heads, losses)
 //   -> Parallel (hwloc topology, pinned workers, barriers, all-reduce)
+//   -> Cluster (processes on several nodes: launcher detection, Open MPI loaded at run time)
 //   -> Training (AdamW, schedules, layer groups, trainers) -> ulmfit (CLI)
 import PackageDescription
 
@@ -40,6 +41,9 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
         .target(name: "Parallel", dependencies: ["CHwloc"], swiftSettings: simdFlags),
+        // Several processes (mpirun, srun): Open MPI, loaded at run time only when a launcher
+        // started the job, so neither the build nor a single-node run needs MPI (Cluster/MPILibrary.swift).
+        .target(name: "Cluster", dependencies: ["Parallel"], swiftSettings: simdFlags),
         .target(name: "Reporting", swiftSettings: simdFlags),
         .target(name: "Training",
                 dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom",
@@ -51,7 +55,7 @@ let package = Package(
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",
-            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Training", "Reporting", "Pipeline",
+            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Cluster", "Training", "Reporting", "Pipeline",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Yams", package: "Yams")],
@@ -62,6 +66,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"], swiftSettings: simdFlags),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Parallel"], swiftSettings: simdFlags),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: simdFlags),
         .testTarget(name: "PipelineTests",
                     dependencies: ["Pipeline", "Training", "Model", "GenomicData", "Parallel"],

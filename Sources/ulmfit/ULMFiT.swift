@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 
 /// The `ulmfit` command line: one subcommand per stage of the pipeline and per tool.
@@ -24,7 +25,10 @@ struct ULMFiT: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            ClusterSession.finish()   // under mpirun/srun: every rank checks in, then MPI ends
         } catch {
+            // Under mpirun/srun the other ranks would wait for this one until the timeout: end them now.
+            ClusterSession.abortIfMultiProcess(message: "error: \(fullMessage(for: error))")
             exit(withError: error)
         }
     }
