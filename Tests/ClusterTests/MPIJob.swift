@@ -10,10 +10,13 @@ final class MPIJob: @unchecked Sendable {
     static let enabled = mpirun != nil || ProcessInfo.processInfo.environment["ULMFIT_MPI_TESTS"] == "1"
     static let skipReason: Comment = "needs Open MPI's mpirun (apt-get install openmpi-bin libopenmpi-dev; scripts/test.sh installs it)"
 
-    static let mpirun: String? = {
+    static let mpirun = tool("mpirun")
+
+    /// An executable found on PATH.
+    static func tool(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
 
     /// The `ulmfit` built beside the test bundle (`swift build --build-tests` builds both).
     static var ulmfit: String {
