@@ -15,6 +15,14 @@ public enum ClusterSession {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var group: ProcessGroup?
+    nonisolated(unsafe) private static var detected: LaunchEnvironment?
+
+    /// How this process was started (set by `join`; nil before).
+    public static var launch: LaunchEnvironment? {
+        lock.lock()
+        defer { lock.unlock() }
+        return detected
+    }
 
     /// The job's process group (created on the first call, the same object afterwards).
     /// - Parameters:
@@ -28,6 +36,7 @@ public enum ClusterSession {
         defer { lock.unlock() }
         if let group { return group }
         let launch = try LaunchEnvironment.detect(environment)
+        detected = launch
         let joined: ProcessGroup
         if launch.isMultiProcess {
             let seconds = try timeout ?? environment["ULMFIT_MPI_TIMEOUT"].map(parseTimeout) ?? defaultTimeout

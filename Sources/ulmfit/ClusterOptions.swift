@@ -29,4 +29,20 @@ struct ClusterOptions: ParsableArguments {
         }
         return group
     }
+
+    /// `spec` for this process when the launcher put several processes on this node and `spec`
+    /// names no units: local rank L of S takes the L-th of S contiguous shares of the node's units
+    /// (cores by default), so the processes do not pin their workers on the same cores. Left
+    /// alone when `--cpus` is given, or when the launcher already confined this process to part of
+    /// the node (srun --cpu-bind=cores, mpirun --bind-to socket: its binding is not every PU).
+    static func sharingTheNode(_ spec: LayoutSpec, topology: Topology) -> LayoutSpec {
+        let unit = spec.unit ?? .core
+        guard spec.cpus == nil, let share = ClusterSession.launch?.localShare(of: topology.unitCount(unit)),
+              Set(ThreadBinding.currentBinding(topology: topology)).isSuperset(of: topology.pus.map(\.osIndex)) else {
+            return spec
+        }
+        var shared = spec
+        shared.cpus = "\(unit.rawValue):\(share.lowerBound)-\(share.upperBound - 1)"
+        return shared
+    }
 }

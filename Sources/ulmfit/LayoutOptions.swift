@@ -33,10 +33,13 @@ struct LayoutOptions: ParsableArguments {
         section.layered(over: config).spec
     }
 
-    /// Plans the layout (errors before any work starts) and starts the pinned workers.
+    /// Plans the layout (errors before any work starts) and starts the pinned workers. Under a
+    /// launcher that put several processes on this node, each takes its share of the node's units
+    /// unless `--cpus` says otherwise (`ClusterOptions.sharingTheNode`).
     func makePool(config: RunConfig.LayoutSection = RunConfig.LayoutSection()) throws -> WorkerPool {
         let topology = try Topology.machine()
-        let layout = try WorkerLayout(spec: spec(over: config), topology: topology)
+        let layout = try WorkerLayout(spec: ClusterOptions.sharingTheNode(spec(over: config), topology: topology),
+                                      topology: topology)
         return try WorkerPool(layout: layout, topology: topology)
     }
 }

@@ -15,6 +15,7 @@ import Testing
         let launch = try LaunchEnvironment.detect(["OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "4",
                                                    "OMPI_COMM_WORLD_LOCAL_RANK": "0", "PMIX_RANK": "1"])
         #expect(launch == LaunchEnvironment(launcher: .openMPI, rank: 1, size: 4, localRank: 0))
+        #expect(launch.localShare(of: 16) == nil, "one process on its node keeps every core")
         #expect(launch.description == "started by mpirun (Open MPI) as rank 1 of 4")
     }
 
@@ -28,6 +29,27 @@ import Testing
     @Test func anSbatchScriptIsNotAJobStep() throws {
         let launch = try LaunchEnvironment.detect(["SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_ID": "77"])
         #expect(launch.launcher == .none && launch.size == 1)
+    }
+
+    /// Several processes on one node: each gets a contiguous share of its cores.
+    @Test func processesSharingANodeSplitItsCores() throws {
+        let shares = try (0 ..< 2).map { r in
+            try LaunchEnvironment.detect(["OMPI_COMM_WORLD_RANK": "\(r)", "OMPI_COMM_WORLD_SIZE": "2",
+                                          "OMPI_COMM_WORLD_LOCAL_RANK": "\(r)", "OMPI_COMM_WORLD_LOCAL_SIZE": "2"])
+                .localShare(of: 7)
+        }
+        #expect(shares == [0 ..< 4, 4 ..< 7])
+        // Slurm: "2(x3),1" is three nodes of 2 tasks and one of 1; node 3 holds one task.
+        let last = try LaunchEnvironment.detect(["SLURM_PROCID": "6", "SLURM_STEP_NUM_TASKS": "7", "SLURM_LOCALID": "0",
+                                                 "SLURM_NODEID": "3", "SLURM_STEP_TASKS_PER_NODE": "2(x3),1"])
+        #expect(last.localSize == 1 && last.localShare(of: 8) == nil)
+        let first = try LaunchEnvironment.detect(["SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "7", "SLURM_LOCALID": "1",
+                                                  "SLURM_NODEID": "0", "SLURM_STEP_TASKS_PER_NODE": "2(x3),1"])
+        #expect(first.localShare(of: 8) == 4 ..< 8)
+        #expect(throws: (any Error).self) {
+            try LaunchEnvironment.detect(["SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "2", "SLURM_NODEID": "0",
+                                          "SLURM_STEP_TASKS_PER_NODE": "2(3)"])
+        }
     }
 
     @Test func aPMILauncher() throws {
