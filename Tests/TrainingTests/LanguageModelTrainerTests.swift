@@ -95,14 +95,29 @@ import Testing
     }
 
     /// Every sum in deterministic mode follows the fixed shards (gradients, losses) or fixed
-    /// blocks (the clipping norm), so the weights have the same bits for W = 1, 2, 3, with and
-    /// without clipping (a clip of 0.05 is active on every step here).
+    /// blocks (the gradient norm), so the norms and the weights have the same bits for W = 1, 2,
+    /// 3, with and without clipping (a clip of 0.05 is active on every step here). The norms are
+    /// compared too: a norm summed per worker slice differs in its last bits between W, which the
+    /// clipping scale, rounded to Float, hides on most steps but not all (the weights of the
+    /// issue's run diverged on some hosts only).
     @Test(arguments: [nil, 0.05])
     func deterministicModeIsIndependentOfTheWorkerCount(clip: Double?) throws {
-        let one = try Self.train(Self.trainer(workers: 1, batchSize: 8, shards: 4, clip: clip), steps: 5)
+        func run(workers: Int) throws -> (weights: [UInt32], norms: [UInt64]) {
+            let trainer = try Self.trainer(workers: workers, batchSize: 8, shards: 4, clip: clip)
+            let batches = try Self.batches(batchSize: 8, bptt: 6)
+            var norms: [UInt64] = []
+            for s in 0 ..< 5 {
+                let r = try trainer.trainStep(batches, window: s % batches.windowCount)
+                if let clip { #expect(r.gradNorm > clip, "clipping must be active") }
+                norms.append(r.gradNorm.bitPattern)
+            }
+            return (trainer.params.array.map(\.bitPattern), norms)
+        }
+        let one = try run(workers: 1)
         for workers in [2, 3] {
-            let many = try Self.train(Self.trainer(workers: workers, batchSize: 8, shards: 4, clip: clip), steps: 5)
-            #expect(one.map(\.bitPattern) == many.map(\.bitPattern), "W=\(workers)")
+            let many = try run(workers: workers)
+            #expect(one.norms == many.norms, "W=\(workers): gradient norms")
+            #expect(one.weights == many.weights, "W=\(workers): weights")
         }
     }
 
