@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CHwloc
 
 /// `GradientReducer` across processes: the workers of each process reduce in shared memory,
 /// then the processes combine their results through a `ProcessGroup`, so that every process
@@ -27,6 +25,9 @@ public final class HierarchicalReducer: GradientReducer, @unchecked Sendable {
     public let ordered: Bool
     /// Names the step in a transport's timeout message; the coordinator sets it between steps.
     public var label = "gradient reduction"
+    /// Nanoseconds worker 0 spent in the process group's calls during the last `reduce` (the
+    /// cross-process communication; the other workers wait for it at a barrier). 0 for one process.
+    public private(set) var communicationNanoseconds: UInt64 = 0
     private let local: ReduceScatter
     private let barrier: SpinBarrier
     /// This process's global shards.
@@ -79,19 +80,30 @@ public final class HierarchicalReducer: GradientReducer, @unchecked Sendable {
         guard group.size > 1 else { return local.reduce(worker: w) }
         if !ordered {
             let slice = local.reduce(worker: w)
+            if w == 0 { communicationNanoseconds = 0 }
             barrier.arriveAndWait(worker: w)  // this process's sum is complete
-            if w == 0 { group.allReduceSum(local.reduced, count: count, label: label) }
+            if w == 0 { communicate { group.allReduceSum(local.reduced, count: count, label: label) } }
             barrier.arriveAndWait(worker: w)
             return slice
         }
         barrier.arriveAndWait(worker: w)      // every local shard's gradient is complete
-        if w == 0 { exchangeShards() }
+        if w == 0 {
+            communicationNanoseconds = 0
+            communicate { exchangeShards() }
+        }
         barrier.arriveAndWait(worker: w)
         sumOwnedSlice(part: w)
         barrier.arriveAndWait(worker: w)
-        if w == 0 { group.allGather(local.reduced, counts: owners.map(\.count), label: label) }
+        if w == 0 { communicate { group.allGather(local.reduced, counts: owners.map(\.count), label: label) } }
         barrier.arriveAndWait(worker: w)
         return local.slice(worker: w)
+    }
+
+    /// Runs `body` (worker 0's calls into the group) and adds its duration to `communicationNanoseconds`.
+    private func communicate(_ body: () -> Void) {
+        let start = genomic_monotonic_ns()
+        body()
+        communicationNanoseconds += genomic_monotonic_ns() - start
     }
 
     /// Ordered mode, worker 0: sends each local shard's gradient for every other owner's slice,

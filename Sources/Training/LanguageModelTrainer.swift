@@ -45,6 +45,10 @@ public struct LanguageModelStepResult: Sendable {
 ///
 /// Dropout masks are keyed by (seed, step, global stream index), never by worker, so a layout
 /// change does not change the masks.
+///
+/// With several processes (`group`), the B streams are cut into the job's shards, each process
+/// takes its own (every process reads the same batches and fills only its streams), and the
+/// reported losses are summed over all shards in shard order.
 public final class LanguageModelTrainer: DataParallelTrainer {
     public let parameters: LanguageModelParameters
     public let options: LanguageModelTrainerOptions
@@ -60,13 +64,14 @@ public final class LanguageModelTrainer: DataParallelTrainer {
     /// - Throws: `LayoutError` when the batch cannot be split over the workers (or shards),
     ///   `TrainingError` when the optimizer plan does not fit the model.
     public init(config: AWDLSTMConfig, options: LanguageModelTrainerOptions, pool: WorkerPool,
-                plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
+                plan: OptimizerPlan, initialParameters: [Float]? = nil, group: ProcessGroup = SingleProcess()) throws {
         try config.validate()
         let parameters = LanguageModelParameters(config: config)
         self.parameters = parameters
         self.options = options
-        let G = try DataParallelEngine.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
-                                                  batchSize: options.batchSize)
+        let shards = try DataParallelEngine.shardPlan(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                      batchSize: options.batchSize, group: group)
+        let G = shards.count
         let streams = WorkerLayout.split(count: options.batchSize, parts: G)
         shardStreams = streams
         let replicas = WorkerSlots<LanguageModel?>(count: G, initial: nil)
@@ -77,7 +82,7 @@ public final class LanguageModelTrainer: DataParallelTrainer {
         losses = WorkerSlots(count: G, initial: LanguageModelLoss())
         engine = try DataParallelEngine(
             pool: pool, encoder: parameters.encoder, modelLayout: parameters.layout, plan: plan, seed: options.seed,
-            batchSize: options.batchSize, deterministicShards: options.deterministicShards,
+            batchSize: options.batchSize, deterministicShards: options.deterministicShards, group: group, shards: shards,
             initialParameters: initialParameters, initialize: { parameters.initialize($0, seed: options.seed) }
         ) { s in
             let b = streams[s].count
@@ -137,12 +142,31 @@ public final class LanguageModelTrainer: DataParallelTrainer {
             }
             return contribution
         }
-        let total = losses.elements.reduce(LanguageModelLoss(), +)   // shard order: independent of W for fixed shards
+        let total = everyShardsLoss("the step's loss, step \(engine.step)").reduce(LanguageModelLoss(), +)   // shard order
         let tokens = normalizer.tokens
         return LanguageModelStepResult(loss: total.crossEntropySum / Double(tokens),
                                        accuracy: Double(total.correct) / Double(tokens),
                                        ar: total.ar, tar: total.tar, tokens: tokens, gradNorm: outcome.gradNorm,
                                        timing: outcome.timing)
+    }
+
+    /// The last pass's losses of every shard of the job, in shard order (one process: `losses`;
+    /// several: each process's own shards, gathered).
+    private func everyShardsLoss(_ label: String) -> [LanguageModelLoss] {
+        let group = engine.group
+        guard group.size > 1 else { return losses.elements }
+        let mine = engine.processShards.ranges[group.rank]
+        let local = mine.flatMap { s in [losses[s].crossEntropySum, Double(losses[s].correct), losses[s].ar, losses[s].tar] }
+        return group.allGather(local, label: label).flatMap { values in
+            stride(from: 0, to: values.count, by: 4).map { i in
+                var loss = LanguageModelLoss()
+                loss.crossEntropySum = values[i]
+                loss.correct = Int(values[i + 1])
+                loss.ar = values[i + 2]
+                loss.tar = values[i + 3]
+                return loss
+            }
+        }
     }
 
     /// Mean cross-entropy and accuracy over every window of `batches`, no dropout. Resets the
@@ -165,7 +189,7 @@ public final class LanguageModelTrainer: DataParallelTrainer {
                                                shared: engine.shared)
                 }
             }
-            sum = losses.elements.reduce(sum, +)
+            sum = everyShardsLoss("validation loss, window \(window)").reduce(sum, +)
             tokens += T * options.batchSize
         }
         resetState()
