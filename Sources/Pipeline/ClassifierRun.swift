@@ -76,8 +76,10 @@ public struct EncodedClassificationData: Sendable {
 ///   encoder); nil trains from scratch.
 public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabulary, config: AWDLSTMConfig,
                           trainerOptions: ClassifierTrainerOptions, options: ClassifierRunOptions,
-                          pool: WorkerPool, initialParameters: [Float]? = nil,
+                          pool: WorkerPool, initialParameters: [Float]? = nil, group: ProcessGroup = SingleProcess(),
                           log: (String) -> Void = { print($0) }) throws -> ClassifierRunSummary {
+    let primary = group.isPrimary
+    let log = primary ? log : { _ in }
     let B = trainerOptions.batchSize, seed = trainerOptions.seed
     let train = data[.train], valid = data[.valid], test = data[.test]
     let stepsPerEpoch = train.sequences.count / B   // the last partial batch is dropped, as fastai does
@@ -101,18 +103,19 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     }
     let trainer = try ClassifierTrainer(config: config, classCount: data.classCount, options: trainerOptions,
                                         maxLength: data.maxLength, pool: pool, plan: plan(0),
-                                        initialParameters: initialParameters)
+                                        initialParameters: initialParameters, group: group)
     log("classifier: \(parameters.layout.count) parameters, \(data.classCount) classes, vocabulary \(config.vocabSize); "
         + "\(train.sequences.count) train / \(valid.sequences.count) valid / \(test.sequences.count) test sequences "
         + "(up to \(data.maxLength) tokens); \(stepsPerEpoch) steps per epoch, \(totalSteps) steps in "
-        + "\(options.stages.count) stage(s); \(trainer.workerCount) workers")
+        + "\(options.stages.count) stage(s); \(trainer.workerCount) workers"
+        + (group.size > 1 ? " in each of \(group.size) processes" : ""))
 
-    let metrics = try MetricsLog(directory: options.outDirectory, name: "metrics")
-    let validLog = try MetricsLog(directory: options.outDirectory, name: "valid")
+    let metrics = primary ? try MetricsLog(directory: options.outDirectory, name: "metrics") : nil
+    let validLog = primary ? try MetricsLog(directory: options.outDirectory, name: "valid") : nil
     var summary = ClassifierRunSummary()
     var lossCurve: [(x: Double, y: Double)] = [], accuracyCurve: [(x: Double, y: Double)] = []
     var smoothLoss = Double.nan, smoothAccuracy = Double.nan
-    let progress = ProgressLine(label: "step", total: totalSteps)
+    let progress = primary ? ProgressLine(label: "step", total: totalSteps) : nil
     let start = Date()
     var epoch = 0
 
@@ -143,21 +146,22 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                     ("sequences_per_s", .number(Double(r.sequences) / (r.timing.wall * 1e-9))),
                     ("prepare_ms", .number(r.timing.prepare * 1e-6)), ("forward_ms", .number(r.timing.forward * 1e-6)),
                     ("backward_ms", .number(r.timing.backward * 1e-6)), ("allreduce_ms", .number(r.timing.allReduce * 1e-6)),
-                    ("optimizer_ms", .number(r.timing.optimizer * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
+                    ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
+                    ("communication_ms", .number(r.timing.communication * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
                     ("wall_ms", .number(r.timing.wall * 1e-6)),
                 ]
-                metrics.append(row)
+                metrics?.append(row)
                 let elapsed = Date().timeIntervalSince(start)
-                progress.update(done: trainer.step, fields: ["stage \(s + 1)/\(options.stages.count)", "epoch \(epoch)",
+                progress?.update(done: trainer.step, fields: ["stage \(s + 1)/\(options.stages.count)", "epoch \(epoch)",
                                                              "loss \(String(format: "%.4f", smoothLoss))",
                                                              "acc \(String(format: "%.3f", smoothAccuracy))",
                                                              "\(Int(Double(summary.sequences) / elapsed)) seq/s"])
             }
-            progress.finish()
+            progress?.finish()
             guard !valid.sequences.isEmpty else { continue }
             let v = try ClassifierEvaluation.measure(trainer, sequences: valid.sequences, labels: valid.labels, batchSize: B)
             summary.validation.append((epoch, trainer.step, v))
-            validLog.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
+            validLog?.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
                              ("loss", .number(v.loss)), ("accuracy", .number(v.metrics.accuracy)),
                              ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1))])
             log("valid epoch \(epoch) (step \(trainer.step)): \(v.summaryLine)")
@@ -169,13 +173,16 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     if !test.sequences.isEmpty {
         let t = try ClassifierEvaluation.measure(trainer, sequences: test.sequences, labels: test.labels, batchSize: B)
         summary.test = t
-        try t.writeJSON(to: path(options.outDirectory, "test.json"), extra: ["split": "test", "step": trainer.step])
-        try t.writePredictions(to: path(options.outDirectory, "predictions.csv"))
+        if primary {
+            try t.writeJSON(to: path(options.outDirectory, "test.json"), extra: ["split": "test", "step": trainer.step])
+            try t.writePredictions(to: path(options.outDirectory, "predictions.csv"))
+        }
         log("test: \(t.summaryLine); confusion (rows true, columns predicted) \(t.metrics.confusion)")
     } else {
         log("test skipped: the dataset has no test split")
     }
 
+    guard primary else { return summary }
     try writeCharts(lossCurve: lossCurve, accuracyCurve: accuracyCurve, validation: summary.validation,
                     directory: options.outDirectory)
     try ClassifierCheckpoint.save(parameters: trainer.parameters, params: trainer.params.pointer,

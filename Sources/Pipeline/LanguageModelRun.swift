@@ -39,10 +39,15 @@ public struct LanguageModelRunSummary: Sendable {
 /// Pretrains or fine-tunes an AWD-LSTM language model on `corpus` with a data-parallel
 /// trainer: one-cycle schedule, progress line, JSONL/CSV metrics, an SVG loss curve and a
 /// checkpoint, rewritten after every validation and at the end.
+///
+/// With several processes (`group`) every process runs this with the same inputs and trains
+/// its part of each minibatch; rank 0 alone logs, shows progress and writes files.
 public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
-                             pool: WorkerPool, initialParameters: [Float]? = nil,
+                             pool: WorkerPool, initialParameters: [Float]? = nil, group: ProcessGroup = SingleProcess(),
                              log: (String) -> Void = { print($0) }) throws -> LanguageModelRunSummary {
+    let primary = group.isPrimary
+    let log = primary ? log : { _ in }
     let B = trainerOptions.batchSize, T = trainerOptions.bptt, seed = trainerOptions.seed
     let firstEpoch = try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, 0))
     let stepsPerEpoch = firstEpoch.windowCount
@@ -55,7 +60,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                  schedule: OneCycleSchedule(totalSteps: totalSteps, pctStart: options.pctStart),
                                  weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm)
     let trainer = try LanguageModelTrainer(config: config, options: trainerOptions, pool: pool, plan: plan,
-                                           initialParameters: initialParameters)
+                                           initialParameters: initialParameters, group: group)
     var valid: LanguageModelBatches?
     do {
         if !corpus.valid.isEmpty { valid = try LanguageModelBatches(documents: corpus.valid, batchSize: B, bptt: T) }
@@ -64,10 +69,11 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     }
     log("model: \(parameters.layout.count) parameters, vocabulary \(config.vocabSize); "
         + "\(corpus.trainTokens) train / \(corpus.validTokens) valid tokens; \(stepsPerEpoch) steps per epoch, "
-        + "\(totalSteps) steps; \(trainer.workerCount) workers (memory: \(trainer.memoryPolicy))")
+        + "\(totalSteps) steps; \(trainer.workerCount) workers (memory: \(trainer.memoryPolicy))"
+        + (group.size > 1 ? " in each of \(group.size) processes" : ""))
 
-    let metrics = try MetricsLog(directory: options.outDirectory, name: "metrics")
-    let validLog = try MetricsLog(directory: options.outDirectory, name: "valid")
+    let metrics = primary ? try MetricsLog(directory: options.outDirectory, name: "metrics") : nil
+    let validLog = primary ? try MetricsLog(directory: options.outDirectory, name: "valid") : nil
     var summary = LanguageModelRunSummary()
     var trainCurve: [(x: Double, y: Double)] = []
     func validate(step: Int) {
@@ -78,13 +84,14 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             ("step", .integer(step)), ("loss", .number(loss)), ("accuracy", .number(accuracy)),
             ("perplexity", .number(exp(loss))),
         ]
-        validLog.append(row)
+        validLog?.append(row)
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
     validate(step: 0)
     /// The loss chart and the checkpoint as of `step`: written after every validation, so a
     /// long run that is stopped keeps its latest weights (each file replaced atomically).
     func saveProgress(step: Int) throws {
+        guard primary else { return }
         var chart = SVGLineChart(title: "Language model: cross-entropy", xLabel: "optimizer step", yLabel: "loss (nats)",
                                  series: [.init(name: "train (smoothed)", points: trainCurve)])
         if !summary.validation.isEmpty {
@@ -97,7 +104,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         try checkpoint.save(params: trainer.params.pointer, to: (options.outDirectory as NSString).appendingPathComponent("model"))
     }
 
-    let progress = ProgressLine(label: "step", total: totalSteps)
+    let progress = primary ? ProgressLine(label: "step", total: totalSteps) : nil
     let start = Date()
     var smooth = Double.nan
     var step = 0
@@ -122,11 +129,12 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 ("tokens_per_s", .number(tps)), ("prepare_ms", .number(r.timing.prepare * 1e-6)),
                 ("forward_ms", .number(r.timing.forward * 1e-6)), ("backward_ms", .number(r.timing.backward * 1e-6)),
                 ("allreduce_ms", .number(r.timing.allReduce * 1e-6)), ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
-                ("idle_ms", .number(r.timing.idle * 1e-6)), ("wall_ms", .number(r.timing.wall * 1e-6)),
+                ("communication_ms", .number(r.timing.communication * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
+                ("wall_ms", .number(r.timing.wall * 1e-6)),
             ]
-            metrics.append(row)
+            metrics?.append(row)
             let elapsed = Date().timeIntervalSince(start)
-            progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
+            progress?.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
                                                  "\(Int(Double(summary.tokens) / elapsed)) tok/s"])
             if let every = options.evalEvery, step % every == 0, step < totalSteps {
@@ -134,7 +142,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 try saveProgress(step: step)
             }
         }
-        progress.finish()
+        progress?.finish()
         validate(step: step)
         if step < totalSteps { try saveProgress(step: step) }
     }

@@ -56,6 +56,7 @@ struct TrainClassifierCommand: ParsableCommand {
     @Option(help: "Results directory.") var out = "runs/classifier"
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var cluster: ClusterOptions
 
     func validate() throws {
         if batch < 1 || bptt < 1 || epochs < 1 { throw ValidationError("--batch, --bptt and --epochs must be positive") }
@@ -65,9 +66,10 @@ struct TrainClassifierCommand: ParsableCommand {
     }
 
     func run() throws {
+        let group = try cluster.join()
         configureBLASForWorkers()
         let pool = try layout.makePool()
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if group.isPrimary { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
         let prepared = try PreparedDataset.load(path: dataset)
         print("dataset: \(prepared)")
 
@@ -93,7 +95,7 @@ struct TrainClassifierCommand: ParsableCommand {
             config = AWDLSTMConfig.classifier(vocabSize: vocabulary.count, embeddingSize: emb, hiddenSize: hidden,
                                               layerCount: layers).scaled(dropMult: dropMult)
         }
-        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
+        if group.isPrimary { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
         let data = try EncodedClassificationData(dataset: prepared, encoder: KmerEncoder(vocabulary: vocabulary), source: dataset)
 
         var initial: [Float]?
@@ -122,6 +124,6 @@ struct TrainClassifierCommand: ParsableCommand {
         print("BLAS: \(blasConfiguration())")
         print(pool.layout.table())
         _ = try runClassifier(data: data, vocabulary: vocabulary, config: config, trainerOptions: trainerOptions,
-                              options: options, pool: pool, initialParameters: initial)
+                              options: options, pool: pool, initialParameters: initial, group: group)
     }
 }

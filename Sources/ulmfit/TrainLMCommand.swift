@@ -64,6 +64,7 @@ struct TrainLMCommand: ParsableCommand {
     @Option(help: "Results directory (default: runs/lm).") var out: String?
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var cluster: ClusterOptions
 
     /// The run's final settings: command-line flag, else config file, else built-in default.
     private struct Settings {
@@ -128,10 +129,11 @@ struct TrainLMCommand: ParsableCommand {
 
     func run() throws {
         let s = try resolve()
+        let group = try cluster.join()
         configureBLASForWorkers()
         // Plan the layout first: an impossible layout fails before any data is read.
         let pool = try layout.makePool(config: s.layout)
-        try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
+        if group.isPrimary { try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true) }
 
         var initial: (ModelCheckpoint, [Float])?
         if let initFrom = s.initFrom { initial = try ModelCheckpoint.load(from: initFrom) }
@@ -144,7 +146,7 @@ struct TrainLMCommand: ParsableCommand {
         } else {
             vocabulary = try buildVocabulary(s)
         }
-        try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json"))
+        if group.isPrimary { try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json")) }
         let encoder = try KmerEncoder(vocabulary: vocabulary)
 
         let corpus = try s.dataset.map { try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder) }
@@ -176,7 +178,7 @@ struct TrainLMCommand: ParsableCommand {
         print(pool.layout.table())
         _ = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
                                  trainerOptions: trainerOptions, options: options, pool: pool,
-                                 initialParameters: initial?.1)
+                                 initialParameters: initial?.1, group: group)
     }
 
     private func buildVocabulary(_ s: Settings) throws -> Vocabulary {

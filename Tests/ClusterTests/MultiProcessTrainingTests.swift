@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// The training commands as real processes under mpirun: 2 processes x 1 worker train the model
+/// 1 process x 2 workers trains (bitwise in deterministic mode, to rounding otherwise), and
+/// rank 0 alone writes the results. The inputs are small random DNA files written here.
+@Suite(.serialized, .enabled(if: MPIJob.enabled, MPIJob.skipReason))
+struct MultiProcessTrainingTests {
+    /// A scratch directory with a random genome (3 records of 6 kb) and a labelled set (60
+    /// GC-rich positives, 60 AT-rich negatives) prepared by `ulmfit prepare`.
+    final class Inputs {
+        let directory: URL
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-train-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var state: UInt64 = 12345
+            func base(_ alphabet: [Character]) -> Character {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return alphabet[Int(state >> 33) % alphabet.count]
+            }
+            var genome = ""
+            for r in 0 ..< 3 { genome += ">chr\(r)\n" + String((0 ..< 6_000).map { _ in base(["A", "C", "G", "T"]) }) + "\n" }
+            try genome.write(to: directory.appendingPathComponent("genome.fa"), atomically: true, encoding: .utf8)
+            for (name, alphabet) in [("pos", Array("ACGTGCGC")), ("neg", Array("ACGTATAT"))] {
+                let records = (0 ..< 60).map { i in ">\(name)\(i)\n" + String((0 ..< 40).map { _ in base(alphabet) }) }
+                try (records.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("\(name).fa"),
+                                                                 atomically: true, encoding: .utf8)
+            }
+            let prepare = try MPIJob(processes: nil, ["prepare", "--positive", path("pos.fa"), "--negative", path("neg.fa"),
+                                                      "--seed", "42", "--out", path("set")])
+            guard prepare.waitForExit(timeout: 120) == 0 else { throw MPIJob.JobError("prepare failed:\n\(prepare.output)") }
+        }
+        deinit { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    }
+
+    static let lmArguments = ["train-lm", "--k", "3", "--stride", "1", "--emb", "16", "--hidden", "24", "--layers", "2",
+                              "--batch", "8", "--bptt", "10", "--max-steps", "4", "--clip", "0.1", "--eval-every", "2",
+                              "--mpi-timeout", "120"]
+    static let classifierArguments = ["train-classifier", "--k", "3", "--stride", "1", "--emb", "12", "--hidden", "16",
+                                      "--layers", "2", "--batch", "8", "--bptt", "10", "--epochs", "1", "--max-steps", "3",
+                                      "--clip", "0.1", "--mpi-timeout", "120"]
+
+    /// Runs `arguments` as 1 process x 2 workers and as 2 processes x 1 worker; returns both
+    /// output directories after checking that both runs succeeded and rank 0 alone printed.
+    static func runBoth(_ arguments: [String], inputs: Inputs, name: String) throws -> (one: String, two: String) {
+        let one = inputs.path("\(name)-1x2"), two = inputs.path("\(name)-2x1")
+        let single = try MPIJob(processes: nil, arguments + ["--workers", "2", "--oversubscribe", "--out", one])
+        try #require(single.waitForExit(timeout: 300) == 0, Comment(rawValue: single.output))
+        let job = try MPIJob(processes: 2, arguments + ["--workers", "1", "--out", two])
+        try #require(job.waitForExit(timeout: 300) == 0, Comment(rawValue: job.output))
+        #expect(job.stdout.components(separatedBy: "transport: MPI").count == 2, "one transport line, from rank 0:\n\(job.stdout)")
+        #expect(job.stdout.contains("in each of 2 processes"), "\(job.stdout)")
+        return (one, two)
+    }
+
+    static func floats(_ path: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    static func lines(_ path: String) throws -> Int {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count
+    }
+
+    /// Deterministic mode: the language model's checkpoint, metrics and validation losses are the
+    /// same files, byte for byte; the metrics hold each step once (rank 0 alone wrote them).
+    @Test func languageModelTwoProcessesEqualTwoWorkersBitwise() throws {
+        let inputs = try Inputs()
+        let (one, two) = try Self.runBoth(Self.lmArguments + ["--fasta", inputs.path("genome.fa"), "--deterministic-shards", "2"],
+                                          inputs: inputs, name: "lm")
+        for file in ["model/params.bin", "vocab.json"] {
+            #expect(FileManager.default.contentsEqual(atPath: "\(one)/\(file)", andPath: "\(two)/\(file)"), "\(file) differs")
+        }
+        #expect(try Self.lines("\(two)/metrics.jsonl") == 4)
+        #expect(try Self.lines("\(two)/valid.jsonl") == 3)
+        let loss = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.csv", encoding: .utf8) }
+        #expect(try loss(one) == loss(two), "validation losses")
+    }
+
+    /// Default mode: the same weights to rounding (1e-6 relative to max(1, |w|); see
+    /// MultiProcessTrainerTests for why), for the language model and the classifier.
+    @Test func defaultModeMatchesToRounding() throws {
+        let inputs = try Inputs()
+        let lm = try Self.runBoth(Self.lmArguments + ["--fasta", inputs.path("genome.fa")], inputs: inputs, name: "lm")
+        let classifier = try Self.runBoth(Self.classifierArguments + ["--dataset", inputs.path("set/dataset.csv")],
+                                          inputs: inputs, name: "classifier")
+        for (what, dirs) in [("language model", lm), ("classifier", classifier)] {
+            let a = try Self.floats("\(dirs.one)/model/params.bin"), b = try Self.floats("\(dirs.two)/model/params.bin")
+            try #require(a.count == b.count && !a.isEmpty, "\(what): \(a.count) against \(b.count) parameters")
+            let worst = zip(a, b).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max()!
+            #expect(worst <= 1e-6, "\(what): largest relative difference \(worst)")
+        }
+    }
+
+    /// Deterministic mode for the classifier: weights, BatchNorm statistics and test predictions
+    /// are the same bytes; the results are written once.
+    @Test func classifierTwoProcessesEqualTwoWorkersBitwise() throws {
+        let inputs = try Inputs()
+        let (one, two) = try Self.runBoth(Self.classifierArguments + ["--dataset", inputs.path("set/dataset.csv"),
+                                                                      "--deterministic-shards", "2"],
+                                          inputs: inputs, name: "classifier")
+        for file in ["model/params.bin", "model/statistics.bin", "predictions.csv", "test.json"] {
+            #expect(FileManager.default.contentsEqual(atPath: "\(one)/\(file)", andPath: "\(two)/\(file)"), "\(file) differs")
+        }
+        #expect(try Self.lines("\(two)/metrics.jsonl") == 3)
+    }
+}
