@@ -60,4 +60,17 @@ struct BenchModelOptions: ParsableArguments {
     var name: String {
         emb == nil && hidden == nil && layers == nil ? (preset ?? .paper).rawValue : "custom"
     }
+
+    /// These options as command-line arguments (for a `bench step` started under mpirun by
+    /// `bench scaling --ranks`); keep in step with the option names above.
+    var arguments: [String] {
+        var a = ["--vocab", "\(vocab)"]
+        if let preset { a += ["--preset", preset.rawValue] }
+        for (flag, value) in [("--emb", emb), ("--hidden", hidden), ("--layers", layers),
+                              ("--batch-option", batchOption), ("--bptt-option", bpttOption)] {
+            if let value { a += [flag, "\(value)"] }
+        }
+        if let config { a += ["--config", config] }
+        return a
+    }
 }

@@ -22,4 +22,15 @@ struct BenchPlacementOptions: ParsableArguments {
         RunConfig.LayoutSection(workers: workers, bind: bind, policy: policy, cpus: cpus,
                                 oversubscribe: oversubscribe ? true : nil).layered(over: file).spec
     }
+
+    /// These options as command-line arguments (see `BenchModelOptions.arguments`).
+    var arguments: [String] {
+        var a: [String] = []
+        if let bind { a += ["--bind", bind.rawValue] }
+        if noBind { a.append("--no-bind") }
+        if let policy { a += ["--policy", policy.rawValue] }
+        if let cpus { a += ["--cpus", cpus] }
+        if oversubscribe { a.append("--oversubscribe") }
+        return a
+    }
 }

@@ -28,7 +28,7 @@ struct ULMFiT: ParsableCommand {
             ClusterSession.finish()   // under mpirun/srun: every rank checks in, then MPI ends
         } catch {
             // Under mpirun/srun the other ranks would wait for this one until the timeout: end them now.
-            ClusterSession.abortIfMultiProcess(message: "error: \(fullMessage(for: error))")
+            ClusterSession.abortIfMultiProcess(message: fullMessage(for: error))
             exit(withError: error)
         }
     }
