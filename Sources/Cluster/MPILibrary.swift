@@ -132,7 +132,9 @@ final class MPILibrary: @unchecked Sendable {
     /// /proc/self/maps (glibc's dladdr needs _GNU_SOURCE, which Swift's Glibc module does not set).
     private static func loadedPath(of name: String) -> String? {
         let file = name.split(separator: "/").last.map(String.init) ?? name
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        // procfs files report size 0: read to the end rather than by size.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return nil }
+        let maps = String(decoding: data, as: UTF8.self)
         for line in maps.split(separator: "\n") {
             guard let slash = line.firstIndex(of: "/") else { continue }
             let path = String(line[slash...])
