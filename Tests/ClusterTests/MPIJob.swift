@@ -4,10 +4,11 @@ import Testing
 /// A job of several `ulmfit` processes started by Open MPI's mpirun, for the multi-process tests:
 /// its output, its exit, and its ranks' process ids (to stop or kill one).
 final class MPIJob: @unchecked Sendable {
-    /// Whether the multi-process tests run: mpirun is installed, or `ULMFIT_MPI_TESTS=1` says it
-    /// must be (scripts/test.sh sets it after installing Open MPI, so a CI machine where the
-    /// installation failed fails these tests instead of skipping them).
+    /// Whether the multi-process tests run: mpirun is installed, or `ULMFIT_MPI_TESTS=1` (set by
+    /// scripts/test.sh after installing Open MPI) or `CI=1` (set by .ci/run) says it must be, so
+    /// that a CI machine where the installation failed fails these tests instead of skipping them.
     static let enabled = mpirun != nil || ProcessInfo.processInfo.environment["ULMFIT_MPI_TESTS"] == "1"
+        || ProcessInfo.processInfo.environment["CI"] == "1"
     static let skipReason: Comment = "needs Open MPI's mpirun (apt-get install openmpi-bin libopenmpi-dev; scripts/test.sh installs it)"
 
     static let mpirun = tool("mpirun")
