@@ -7,8 +7,12 @@ struct CheckpointFixture {
     static let parameterCount = 1000
     let run: String
 
-    init() {
-        run = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)").path
+    /// - Parameter inMemory: put the run on tmpfs (/dev/shm) where there is one: the fuzz test
+    ///   rewrites files thousands of times, which on a busy disk takes far longer than the test.
+    init(inMemory: Bool = false) {
+        let shm = "/dev/shm"
+        let base = inMemory && access(shm, W_OK) == 0 ? URL(fileURLWithPath: shm) : FileManager.default.temporaryDirectory
+        run = base.appendingPathComponent("ckpt-\(UUID().uuidString)").path
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: run) }

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import Checkpoint
 
-/// Seeded fuzzing of the checkpoint loader: random truncations, byte flips and random bytes in
+/// Seeded fuzzing of the checkpoint loader (600 damaged folders, 3000 damaged headers; a few
+/// seconds): random truncations, byte flips and random bytes in
 /// every file of a checkpoint. The loader must never crash, and every rejection must be a
 /// `CheckpointError` naming a file. Also fuzzes the safetensors header parser on its own and
 /// the manifest decoder with the checksums recomputed (so damage gets past SHA256SUMS).
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func damagedCheckpointsAreRejectedWithNamedErrors() throws {
-        let fixture = CheckpointFixture()
+        let fixture = CheckpointFixture(inMemory: true)
         defer { fixture.remove() }
         try fixture.write(step: 1, shards: 2)
         let folder = fixture.folder(1)
@@ -48,7 +49,7 @@ import Testing
         let originals = try files.map { try Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)) }
         var r = Random(state: 2024)
         var rejected = 0, acceptedAfterRecomputedSums = 0
-        for trial in 0 ..< 800 {
+        for trial in 0 ..< 600 {
             let which = r.below(files.count)
             let damaged = Self.damage(originals[which], &r)
             // Every other trial recomputes SHA256SUMS so that the decoders behind it are reached.
@@ -73,7 +74,7 @@ import Testing
             for (name, data) in zip(files, originals) { try data.write(to: URL(fileURLWithPath: folder + "/" + name)) }
         }
         print("checkpoint fuzz: \(rejected) rejected, \(acceptedAfterRecomputedSums) accepted after recomputed sums")
-        #expect(rejected > 500)
+        #expect(rejected > 400)
     }
 
     @Test func safetensorsHeaderParserSurvivesRandomHeaders() throws {
