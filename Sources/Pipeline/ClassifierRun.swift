@@ -139,7 +139,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                     ("step", .integer(trainer.step)), ("stage", .integer(s + 1)), ("epoch", .integer(epoch)),
                     ("loss", .number(r.loss)), ("smooth_loss", .number(smoothLoss)), ("accuracy", .number(r.accuracy)),
                     ("lr", .number(settings.learningRates.last ?? 0)), ("lr_first", .number(settings.learningRates.first ?? 0)),
-                    ("beta1", .number(settings.beta1)),
+                    ("beta1", .number(settings.beta1)), ("grad_norm", .number(r.gradNorm)),
                     ("sequences_per_s", .number(Double(r.sequences) / (r.timing.wall * 1e-9))),
                     ("prepare_ms", .number(r.timing.prepare * 1e-6)), ("forward_ms", .number(r.timing.forward * 1e-6)),
                     ("backward_ms", .number(r.timing.backward * 1e-6)), ("allreduce_ms", .number(r.timing.allReduce * 1e-6)),
