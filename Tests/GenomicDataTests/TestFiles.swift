@@ -16,17 +16,26 @@ final class TestFiles {
 
     /// Writes `text` to a new file (gzip-compressed when `name` ends in .gz); returns its path.
     func write(_ name: String, _ text: String) -> String {
+        write(name, bytes: name.hasSuffix(".gz") ? gzip(text) : Array(text.utf8))
+    }
+
+    /// Writes `bytes` as they are to a new file; returns its path.
+    func write(_ name: String, bytes: [UInt8]) -> String {
         let path = folder.appendingPathComponent(name).path
-        if name.hasSuffix(".gz") {
-            let file = gzopen(path, "wb")!
-            let bytes = Array(text.utf8)
-            let written = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
-            precondition(Int(written) == bytes.count)
-            gzclose(file)
-        } else {
-            try! Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        }
+        try! Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// `text` as one gzip member (what `gzip` writes), made with zlib's own writer.
+    func gzip(_ text: String) -> [UInt8] {
+        let path = folder.appendingPathComponent("gzip-\(UUID().uuidString).gz").path
+        let file = gzopen(path, "wb")!
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+        precondition(Int(written) == bytes.count)
+        gzclose(file)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return Array(try! Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
