@@ -99,10 +99,11 @@ import Testing
         #expect(error == DataError(file: path, line: line, field: field, message))
     }
 
-    @Test func humanNonTataSubsetCounts() throws {
-        guard let path = SharedData.path("human_promoters/cnnprom_human_nontata_9034.csv.gz") else {
-            print("skipped: ../shared/data/human_promoters/cnnprom_human_nontata_9034.csv.gz is absent"); return
-        }
+    static let human = "human_promoters/cnnprom_human_nontata_9034.csv.gz"
+
+    @Test(.enabled(if: SharedData.available(human), "needs ../shared/data/\(human)"))
+    func humanNonTataSubsetCounts() throws {
+        let path = try SharedData.required(Self.human)
         var prep = DatasetPreparation()
         try prep.addCSV(path: path)
         #expect(prep.sequencesByLabel[1]?.count == 4_914)

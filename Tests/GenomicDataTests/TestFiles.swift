@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Testing
 @testable import GenomicData
 
 /// Temporary files for tests, removed when the value goes away.
@@ -42,15 +43,28 @@ final class TestFiles {
 }
 
 /// The data folder shared by the project, relative to the package root.
+///
+/// Tests that read it carry `.enabled(if: SharedData.available(...))`: where `../shared` is absent
+/// the runner reports them as skipped; where the environment variable `CI` is set they always run
+/// (CI always has `../shared`), so a missing file fails there instead of passing unchecked.
 enum SharedData {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/data")
 
-    /// The path of `relative` if the file exists, else nil (tests then skip with a message).
-    static func path(_ relative: String) -> String? {
-        let path = root.appendingPathComponent(relative).path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+    /// The absolute path of `relative` (which may not exist).
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// Whether a test of `relative` should run: the file exists, or CI is set.
+    static func available(_ relative: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(relative)) || ProcessInfo.processInfo.environment["CI"] != nil
+    }
+
+    /// The path of `relative`; fails the test (rather than skipping it) when the file is absent.
+    static func required(_ relative: String) throws -> String {
+        let path = path(relative)
+        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing (CI must have ../shared/data)")
+        return path
     }
 }
 

@@ -92,10 +92,11 @@ import Testing
         #expect(error == DataError(file: path, field: field, message))
     }
 
-    @Test func k5GenomeVocabularyHasAllKmers() throws {
-        guard let path = SharedData.path("genomes/human_chr22_20-21M.fa.gz") else {
-            print("skipped: ../shared/data/genomes/human_chr22_20-21M.fa.gz is absent"); return
-        }
+    static let humanChunk = "genomes/human_chr22_20-21M.fa.gz"
+
+    @Test(.enabled(if: SharedData.available(humanChunk), "needs ../shared/data/\(humanChunk)"))
+    func k5GenomeVocabularyHasAllKmers() throws {
+        let path = try SharedData.required(Self.humanChunk)
         var counter = try KmerCounter(tokenizer: KmerTokenizer(k: 5, stride: 2))
         var segments = 0
         try FastaReader(path: path, policy: .splitAtNonACGT(minLength: 1000)).forEachRecord { segment in

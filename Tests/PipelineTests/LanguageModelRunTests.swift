@@ -11,11 +11,14 @@ import Training
 @Suite(.serialized) struct LanguageModelRunTests {
     static let genome = "../shared/data/genomes/human_chr22_20-21M.fa.gz"
 
-    @Test func twoWorkersLowerTheValidationLossOnRealDNA() throws {
-        guard FileManager.default.fileExists(atPath: Self.genome) else {
-            print("skipped: \(Self.genome) not found (run from the package root beside ../shared)")
-            return
-        }
+    /// Skipped (reported by the runner) where ../shared is absent; always run when CI is set,
+    /// so that a missing genome fails there instead of passing unchecked.
+    static let genomeAvailable = FileManager.default.fileExists(atPath: genome)
+        || ProcessInfo.processInfo.environment["CI"] != nil
+
+    @Test(.enabled(if: genomeAvailable, "needs \(genome) (run from the package root beside ../shared)"))
+    func twoWorkersLowerTheValidationLossOnRealDNA() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.genome), "\(Self.genome) is missing")
         let tokenizer = try KmerTokenizer(k: 3, stride: 1)
         var counter = try KmerCounter(tokenizer: tokenizer)
         _ = try FastaReader(path: Self.genome, policy: .splitAtNonACGT(minLength: 100)).forEachRecord { counter.add($0.sequence) }
