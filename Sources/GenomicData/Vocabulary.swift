@@ -25,7 +25,7 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
     private let ids: [String: Int32]
 
     /// A vocabulary from k-mers in id order (specials are added in front).
-    /// Throws when a token is not a k-length ACGT k-mer or appears twice.
+    /// Throws when there are no k-mers, or a token is not a k-length ACGT k-mer or appears twice.
     public init(kmers: [String], k: Int, stride: Int) throws {
         try self.init(tokens: Vocabulary.specialTokens + kmers, k: k, stride: stride, source: nil)
     }
@@ -38,6 +38,10 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
                 throw DataError(file: source, field: "tokens",
                                 "token \(i) must be '\(special)', found \(tokens.count > i ? "'\(tokens[i])'" : "nothing")")
             }
+        }
+        guard tokens.count > Vocabulary.specialTokens.count else {
+            throw DataError(file: source, field: "tokens",
+                            "no k-mers, only \(Vocabulary.specialTokens.joined(separator: " and ")): every token would be xxunk")
         }
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
@@ -74,6 +78,11 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
         var kmers = counts.filter { $0.value >= minFrequency }
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map(\.key)
+        guard !kmers.isEmpty else {
+            throw counts.isEmpty
+                ? DataError(field: "k", "no k-mers to count: no sequence has \(k) A/C/G/T bases in a row")
+                : DataError(field: "minFrequency", "none of the \(counts.count) k-mers is seen at least \(minFrequency) times")
+        }
         if let maxSize, kmers.count > maxSize - specialTokens.count {
             kmers.removeLast(kmers.count - (maxSize - specialTokens.count))
         }
