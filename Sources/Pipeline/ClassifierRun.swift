@@ -55,6 +55,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     guard !options.stages.isEmpty, options.stages.allSatisfy({ $0.epochs >= 1 }) else {
         throw TrainingError.invalidLayout("need at least one stage, each of at least one epoch")
     }
+    data.warnings.forEach { log("warning: \($0)") }
     let stageSteps = options.stages.map { min(options.maxStepsPerStage ?? .max, $0.epochs * stepsPerEpoch) }
     let totalSteps = stageSteps.reduce(0, +)
 
