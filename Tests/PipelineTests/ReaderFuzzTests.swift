@@ -6,7 +6,7 @@ import GenomicData
 /// Fuzzing the FASTA, CSV and YAML readers with damaged copies of valid files: no input crashes
 /// them, and every rejection is a named error — a `DataError` (or `RunConfigError`) naming the
 /// file, and the line unless the problem is the file as a whole.
-@Suite struct ReaderFuzzTests {
+@Suite final class ReaderFuzzTests {
     static let cases = 1000
 
     let folder: URL = {
@@ -15,14 +15,17 @@ import GenomicData
         return url
     }()
 
-    /// Writes `bytes`; gzip-compresses them first when `name` ends in .gz (with the system gzip,
-    /// once per base file: damage to compressed bytes is a case of its own).
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    /// Writes `bytes` as they are into the test's folder.
     func write(_ name: String, _ bytes: [UInt8]) throws -> String {
         let path = folder.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
 
+    /// `bytes` gzip-compressed by the system's gzip (once per base file: damage to the compressed
+    /// bytes is then a case of its own).
     func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
         let plain = try write("plain-\(UUID().uuidString)", bytes)
         let process = Process()
