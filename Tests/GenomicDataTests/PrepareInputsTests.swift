@@ -94,6 +94,19 @@ import Testing
         #expect(prep.report.last?.hasSuffix("column 'split': train 8, valid 8, test 8 rows") == true)
     }
 
+    /// A prepared dataset.csv read back with its split column gives the same dataset, row for row.
+    @Test func aPreparedFileReadWithItsSplitColumnIsReproducedExactly() throws {
+        var prep = DatasetPreparation()
+        try prep.addFasta(path: files.write("p.fa", Self.fasta(Self.sequences(30))), label: 1)
+        try prep.addFasta(path: files.write("n.fa", Self.fasta(Self.sequences(25, from: 200))), label: 0)
+        let (dataset, _) = try prep.prepare(seed: 42)
+        let path = files.path("dataset.csv")
+        try dataset.write(to: path)
+        var again = DatasetPreparation()
+        try again.addCSV(path: path, columns: CSVColumns(split: "split"))
+        #expect(try again.prepare(seed: 7).dataset == dataset)
+    }
+
     /// Train and test only (as Genomic Benchmarks publishes them): test stays as given, 10% of
     /// each class's train rows become valid, reproducibly.
     @Test func aSplitColumnWithoutValidRowsDrawsValidFromTrain() throws {
