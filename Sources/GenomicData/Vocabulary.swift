@@ -19,7 +19,8 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
     public let stride: Int
     /// All tokens in id order (`tokens[0] == "xxpad"`, `tokens[1] == "xxunk"`).
     public let tokens: [String]
-    /// The file this vocabulary was loaded from or saved to, for error messages.
+    /// The file this vocabulary was loaded from (or else first saved to), for error messages: a
+    /// copy saved into a run folder does not hide the file the user gave.
     public private(set) var source: String?
 
     private let ids: [String: Int32]
@@ -142,7 +143,7 @@ extension Vocabulary {
         } catch {
             throw DataError(file: path, "cannot write vocabulary: \(error.localizedDescription)")
         }
-        source = path
+        if source == nil { source = path }
     }
 
     /// Reads a vocabulary file; errors name the file and the field that is missing or wrong.

@@ -108,3 +108,16 @@ import Testing
         #expect(counter.skippedNonACGT == 0)
     }
 }
+
+extension VocabularyTests {
+    /// Errors about a vocabulary the user gave name that file, even after a copy is saved into a run folder.
+    @Test func savingACopyKeepsTheSourceTheUserGave() throws {
+        var built = try Vocabulary(kmers: ["ACG"], k: 3, stride: 1)
+        let first = files.path("first.json"), copy = files.path("copy.json")
+        try built.save(to: first)
+        #expect(built.source == first)
+        var loaded = try Vocabulary.load(from: first)
+        try loaded.save(to: copy)
+        #expect(loaded.source == first)
+    }
+}
