@@ -101,7 +101,7 @@ import Testing
 
     static let human = "human_promoters/cnnprom_human_nontata_9034.csv.gz"
 
-    @Test(.enabled(if: SharedData.available(human), "needs ../shared/data/\(human)"))
+    @Test(.enabled(if: SharedData.runnable(human), "needs ../shared/data/\(human)"))
     func humanNonTataSubsetCounts() throws {
         let path = try SharedData.required(Self.human)
         var prep = DatasetPreparation()

@@ -94,7 +94,7 @@ import Testing
 
     static let ecoliPromoters = "bacteria/Ecoli_prom.fa.gz"
 
-    @Test(.enabled(if: SharedData.available(ecoliPromoters), "needs ../shared/data/\(ecoliPromoters)"))
+    @Test(.enabled(if: SharedData.runnable(ecoliPromoters), "needs ../shared/data/\(ecoliPromoters)"))
     func realBacterialPromoters() throws {
         let path = try SharedData.required(Self.ecoliPromoters)
         let (records, summary) = try FastaReader(path: path, policy: .skipNonACGTRecords).readAll()

@@ -44,7 +44,7 @@ final class TestFiles {
 
 /// The data folder shared by the project, relative to the package root.
 ///
-/// Tests that read it carry `.enabled(if: SharedData.available(...))`: where `../shared` is absent
+/// Tests that read it carry `.enabled(if: SharedData.runnable(...))`: where `../shared` is absent
 /// the runner reports them as skipped; where the environment variable `CI` is set they always run
 /// (CI always has `../shared`), so a missing file fails there instead of passing unchecked.
 enum SharedData {
@@ -56,7 +56,7 @@ enum SharedData {
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
     /// Whether a test of `relative` should run: the file exists, or CI is set.
-    static func available(_ relative: String) -> Bool {
+    static func runnable(_ relative: String) -> Bool {
         FileManager.default.fileExists(atPath: path(relative)) || ProcessInfo.processInfo.environment["CI"] != nil
     }
 

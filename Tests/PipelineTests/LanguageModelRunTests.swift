@@ -9,16 +9,10 @@ import Training
 /// End-to-end: a small language model trained by two workers on a slice of the human genome
 /// chunk lowers its validation loss, and writes its metrics, plot and checkpoint.
 @Suite(.serialized) struct LanguageModelRunTests {
-    static let genome = "../shared/data/genomes/human_chr22_20-21M.fa.gz"
+    static let genome = SharedData.path("genomes/human_chr22_20-21M.fa.gz")
 
-    /// Skipped (reported by the runner) where ../shared is absent; always run when CI is set,
-    /// so that a missing genome fails there instead of passing unchecked.
-    static let genomeAvailable = FileManager.default.fileExists(atPath: genome)
-        || ProcessInfo.processInfo.environment["CI"] != nil
-
-    @Test(.enabled(if: genomeAvailable, "needs \(genome) (run from the package root beside ../shared)"))
+    @Test(.enabled(if: SharedData.runnable("genomes/human_chr22_20-21M.fa.gz"), "needs ../shared/data/genomes"))
     func twoWorkersLowerTheValidationLossOnRealDNA() throws {
-        try #require(FileManager.default.fileExists(atPath: Self.genome), "\(Self.genome) is missing")
         let tokenizer = try KmerTokenizer(k: 3, stride: 1)
         var counter = try KmerCounter(tokenizer: tokenizer)
         _ = try FastaReader(path: Self.genome, policy: .splitAtNonACGT(minLength: 100)).forEachRecord { counter.add($0.sequence) }
