@@ -77,4 +77,18 @@ import Testing
         let error = dataError { try FastaReader(path: truncated, policy: .skipNonACGTRecords).forEachRecord { _ in } }
         #expect(error?.message.hasPrefix("truncated gzip file") == true)
     }
+
+    /// bgzip's members carry an extra header field ('BC', the block size) and the file ends with
+    /// an empty member: read through to the end as well.
+    @Test func bgzipBlocksReadCompletely() throws {
+        func block(_ text: String) -> [UInt8] {
+            var member = files.gzip(text)   // zlib writes a 10-byte header without optional fields
+            member[3] |= 0x04               // FLG.FEXTRA
+            member.insert(contentsOf: [6, 0, UInt8(ascii: "B"), UInt8(ascii: "C"), 2, 0, 0, 0], at: 10)   // XLEN, BC subfield
+            return member
+        }
+        let path = files.write("bgzf.fa.gz", bytes: [">a\nACGT\nAC", "GG\n>b\nTTTT\n", ""].flatMap(block))
+        let (records, _) = try FastaReader(path: path, policy: .skipNonACGTRecords).readAll()
+        #expect(records.map(\.sequenceString) == ["ACGTACGG", "TTTT"])
+    }
 }
