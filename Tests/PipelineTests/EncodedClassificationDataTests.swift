@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import GenomicData
 @testable import Pipeline
@@ -78,8 +79,6 @@ func dataError(_ body: () throws -> Void) -> DataError? {
     do { try body() } catch let error as DataError { return error } catch { return nil }
     return nil
 }
-
-import Foundation
 
 enum FileManagerTemp {
     /// A path in a fresh temporary folder.
