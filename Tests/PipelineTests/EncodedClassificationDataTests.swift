@@ -54,6 +54,7 @@ import GenomicData
     @Test func aVocabularyThatMapsMostTokensToUnknownIsRefused() throws {
         var vocabulary = try Vocabulary(kmers: ["A"], k: 1, stride: 1)
         let path = FileManagerTemp.path("vocab.json")
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         try vocabulary.save(to: path)
         let error = dataError { _ = try EncodedClassificationData(dataset: Self.dataset(Self.good),
                                                                   encoder: KmerEncoder(vocabulary: vocabulary), source: "d.csv") }
