@@ -2,10 +2,13 @@
 // GenomicULMFiT: a data-parallel genomic ULMFiT trainer for many-core CPU servers.
 //
 // Module layout follows the data flow:
-//   GenomicData (FASTA, k-mer tokenizer, vocabulary, batches)
-//   -> Kernels (GEMM, vectorized math)  -> Model (AWD-LSTM layers, heads, losses)
-//   -> Parallel (hwloc topology, pinned workers, barriers, all-reduce)
-//   -> Training (AdamW, schedules, layer groups, trainers) -> ulmfit (CLI)
+//   SeededRandom (counter-based random streams: masks, shuffles, splits, initialization)
+//   GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
+//   -> Kernels (aligned buffers, GEMM, vectorized math) -> Model (AWD-LSTM layers, heads, losses)
+//   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter)
+//   -> Training (AdamW, schedules, layer groups, the data-parallel engine and trainers)
+//   -> Reporting (metrics logs, SVG charts) -> Pipeline (configs, checkpoints, the training runs)
+//   -> ulmfit (the command line)
 import PackageDescription
 
 /// Hot loops are written with `SIMD8<Float>`; without a target CPU the compiler lowers them to
@@ -40,14 +43,13 @@ let package = Package(
         .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom"], swiftSettings: simdFlags),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
-        .target(name: "Parallel", dependencies: ["CHwloc"], swiftSettings: simdFlags),
+        .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
         .target(name: "Reporting", swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
         .target(name: "Checkpoint", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: simdFlags),
         .target(name: "Training",
-                dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom",
-                               .product(name: "Logging", package: "swift-log")],
+                dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],
                 swiftSettings: simdFlags),
         .target(name: "Pipeline",
                 dependencies: ["GenomicData", "Model", "Parallel", "Training", "Reporting", "Kernels", "Checkpoint", "SeededRandom",
@@ -55,21 +57,22 @@ let package = Package(
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",
-            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Training", "Reporting", "Pipeline", "Checkpoint",
+            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom", "Training", "Reporting",
+                           "Pipeline", "Checkpoint",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Yams", package: "Yams")],
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: simdFlags),
 
         .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),
+        .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData"], swiftSettings: simdFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),
-        .testTarget(name: "ParallelTests", dependencies: ["Parallel"], swiftSettings: simdFlags),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel", "Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: simdFlags),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"], swiftSettings: simdFlags),
         .testTarget(name: "PipelineTests",
-                    dependencies: ["Pipeline", "Training", "Model", "GenomicData", "Parallel", "Checkpoint"],
+                    dependencies: ["Pipeline", "Training", "Model", "Kernels", "GenomicData", "Parallel", "Checkpoint"],
                     swiftSettings: simdFlags),
         .testTarget(name: "TrainingTests",
                     dependencies: ["Training", "Model", "Kernels", "GenomicData", "Parallel"],

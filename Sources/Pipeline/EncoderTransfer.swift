@@ -1,4 +1,5 @@
 import Checkpoint
+import Kernels
 import Model
 
 /// Moves a fine-tuned language model's encoder into a fresh classifier (fastai's

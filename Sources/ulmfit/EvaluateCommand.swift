@@ -29,8 +29,8 @@ struct EvaluateCommand: ParsableCommand {
         let encoder = try KmerEncoder(vocabulary: checkpoint.vocabulary())
         let part = try PreparedDataset.load(path: dataset)[DatasetSplit(rawValue: split.rawValue)!]
         guard part.count > 0 else { throw ValidationError("\(dataset) has no \(split.rawValue) split") }
-        let data = try EncodedClassificationData(dataset: PreparedDataset(splits: [.test: part]), encoder: encoder,
-                                                 source: dataset)[.test]
+        let data = try EncodedClassificationData.encode(part, split: DatasetSplit(rawValue: split.rawValue)!,
+                                                        encoder: encoder, source: dataset)
         let evaluation = try checkpoint.evaluate(sequences: data.sequences, labels: data.labels, pool: pool, batchSize: batch)
         print("\(split.rawValue) (\(part.count) sequences, step \(checkpoint.model.step)): \(evaluation.summaryLine)")
         print("confusion (rows true, columns predicted): \(evaluation.metrics.confusion)")

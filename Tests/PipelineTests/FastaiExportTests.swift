@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Testing
 import GenomicData
+import Kernels
 import Model
 @testable import Pipeline
 

@@ -1,9 +1,10 @@
 import Checkpoint
 import Foundation
-import Testing
 import GenomicData
+import Kernels
 import Model
 @testable import Pipeline
+import Testing
 
 /// Models saved by the runs load back exactly from a run folder or a checkpoint folder, with
 /// any worker count; the wrong kind, another shape and damage are named errors.
