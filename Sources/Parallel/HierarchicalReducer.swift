@@ -53,7 +53,7 @@ public final class HierarchicalReducer: GradientReducer, @unchecked Sendable {
         self.barrier = barrier
         mine = shards.ranges[group.rank]
         local = ReduceScatter(count: count, barrier: barrier, sources: mine.count)
-        owners = ReduceScatter.alignedSlices(count: count, parts: group.size)
+        owners = ReduceScatter.slices(count: count, workers: group.size)
         if ordered && group.size > 1 {
             let blocks = shards.count - mine.count
             precondition(shards.count < FloatBlock.maxTag, "\(shards.count) shards: too many to tag")
@@ -136,7 +136,7 @@ public final class HierarchicalReducer: GradientReducer, @unchecked Sendable {
     /// global shard order (local shards read in place, the others from `received`).
     private func sumOwnedSlice(part: Int) {
         let owned = owners[group.rank]
-        let piece = ReduceScatter.alignedSlices(count: owned.count, parts: workerCount)[part]
+        let piece = ReduceScatter.slices(count: owned.count, workers: workerCount)[part]
         guard !piece.isEmpty else { return }
         let sources = (0 ..< shards.count).map { shard -> UnsafePointer<Float> in
             mine.contains(shard)

@@ -42,7 +42,7 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
         precondition(sourceCount >= 1, "ReduceScatter needs at least one gradient source")
         self.count = count
         self.barrier = barrier
-        slices = ReduceScatter.alignedSlices(count: count, parts: workerCount)
+        slices = ReduceScatter.slices(count: count, workers: workerCount)
         // Not zeroed here: each owner's first write places its slice's pages (first touch).
         reducedBuffer = FloatBuffer(uninitializedCount: count)
         gradients = .allocate(capacity: sourceCount)
@@ -66,21 +66,21 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
 
     public func slice(worker: Int) -> Range<Int> { slices[worker] }
 
+    /// The slices of `0..<count` that `workers` workers own: even in units of `alignment`
+    /// floats (sharded checkpoints write one shard per slice).
+    public static func slices(count: Int, workers: Int) -> [Range<Int>] {
+        let granules = (count + alignment - 1) / alignment
+        return WorkerLayout.split(count: granules, parts: workers).map {
+            min(count, $0.lowerBound * alignment)..<min(count, $0.upperBound * alignment)
+        }
+    }
+
     public func reduce(worker: Int) -> Range<Int> {
         barrier.arriveAndWait(worker: worker)  // every gradient is complete past this point
         let range = slices[worker]
         let sources = (0..<sourceCount).map { UnsafePointer(gradient(worker: $0) + range.lowerBound) }
         ReduceScatter.sumInOrder(sources, count: range.count, into: reduced + range.lowerBound)
         return range
-    }
-
-    /// 0..<count cut into `parts` contiguous slices in units of `alignment` floats (the last may
-    /// be shorter), so that no two slices share a cache line.
-    public static func alignedSlices(count: Int, parts: Int) -> [Range<Int>] {
-        let granules = (count + alignment - 1) / alignment
-        return WorkerLayout.split(count: granules, parts: parts).map {
-            min(count, $0.lowerBound * alignment)..<min(count, $0.upperBound * alignment)
-        }
     }
 
     /// destination[i] = ((s0[i] + s1[i]) + s2[i]) + ... for i in 0..<count: the one summation
