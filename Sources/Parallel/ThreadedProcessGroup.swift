@@ -42,27 +42,15 @@ public final class ThreadedProcessGroup: ProcessGroup, @unchecked Sendable {
         let results = WorkerSlots<Result<T, Error>?>(count: size, initial: nil)
         var threads: [pthread_t] = []
         for r in 0 ..< size {
-            let start = RankStart { results[r] = Result { try body(ThreadedProcessGroup(rank: r, shared: shared)) } }
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            pthread_attr_setstacksize(&attributes, 16 << 20)  // trainer code runs here, as on worker threads
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(start).toOpaque()
-            let status = pthread_create(&thread, &attributes, { context in
-                Unmanaged<RankStart>.fromOpaque(context!).takeRetainedValue().body()
-                return nil
-            }, context)
-            pthread_attr_destroy(&attributes)
-            precondition(status == 0, "pthread_create failed (\(status))")
+            // A rank's thread runs trainer code, as a worker thread does: the same 16 MB stack. A rank
+            // that cannot start would leave the others waiting at their first collective: stop here.
+            guard let thread = try? WorkerPool.spawn(ThreadStart({
+                results[r] = Result { try body(ThreadedProcessGroup(rank: r, shared: shared)) }
+            })) else { preconditionFailure("cannot start the thread of simulated rank \(r)") }
             threads.append(thread)
         }
         for thread in threads { pthread_join(thread, nil) }
         return try results.elements.map { try $0!.get() }
-    }
-
-    private final class RankStart {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
     }
 
     private func sync() { shared.barrier.arriveAndWait(worker: rank) }

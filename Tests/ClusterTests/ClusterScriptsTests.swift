@@ -15,7 +15,7 @@ import Testing
             .filter { $0.hasSuffix(".sh") || $0.hasSuffix(".sbatch") }.map { "cluster/" + $0 }
         #expect(Set(listed) == Set(Self.scripts), "a script in cluster/ is missing from this test's list")
         for script in Self.scripts {
-            let (status, output) = try MPIABITests.run("/bin/bash", ["-n", script])
+            let (status, output) = try MPIJob.capture("/bin/bash", ["-n", script])
             #expect(status == 0, "bash -n \(script): \(output)")
         }
     }
@@ -45,37 +45,19 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let hostfile = directory.appendingPathComponent("hostfile").path
         try "# this machine\nlocalhost slots=1\n".write(toFile: hostfile, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["cluster/mpirun/run.sh", hostfile, "bench", "allreduce", "--count", "10"]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["ULMFIT": try MPIJob.ulmfit, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-             "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try MPIJob.capture("/bin/bash", ["cluster/mpirun/run.sh", hostfile, "bench", "allreduce", "--count", "10"],
+            environment: ["ULMFIT": try MPIJob.ulmfit, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                          "OMPI_MCA_btl_vader_single_copy_mechanism": "none"])
+        #expect(status == 0, "\(output)")
         #expect(output.contains("transport: shared memory only (1 process, started by mpirun (Open MPI) as rank 0 of 1)"),
                 "\(output)")
     }
 
     /// per-numa.sh gives the process with local rank L the NUMA node L (this machine has node 0).
     @Test func perNumaWrapperConfinesTheWorkers() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["cluster/per-numa.sh", "topology", "--workers", "1"]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["ULMFIT": try MPIJob.ulmfit, "SLURM_LOCALID": "0"]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try MPIJob.capture("/bin/bash", ["cluster/per-numa.sh", "topology", "--workers", "1"],
+                                                  environment: ["ULMFIT": try MPIJob.ulmfit, "SLURM_LOCALID": "0"])
+        #expect(status == 0, "\(output)")
         #expect(output.contains("numa:0"), "\(output)")
     }
 }

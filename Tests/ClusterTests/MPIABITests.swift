@@ -49,9 +49,9 @@ struct MPIABITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = directory.appendingPathComponent("abi.c"), binary = directory.appendingPathComponent("abi")
         try Self.program.write(to: source, atomically: true, encoding: .utf8)
-        let (compiled, compilerOutput) = try Self.run(mpicc, ["-Werror", "-Wall", "-Wno-format", "-o", binary.path, source.path])
+        let (compiled, compilerOutput) = try MPIJob.capture(mpicc, ["-Werror", "-Wall", "-Wno-format", "-o", binary.path, source.path])
         try #require(compiled == 0, Comment(rawValue: "mpicc failed:\n" + compilerOutput))
-        let (status, output) = try Self.run(binary.path, [])
+        let (status, output) = try MPIJob.capture(binary.path, [])
         try #require(status == 0, Comment(rawValue: output))
         var values: [String: Int] = [:]
         for line in output.split(separator: "\n") {
@@ -65,18 +65,5 @@ struct MPIABITests {
         #expect(values["max_library_version"] == MPILibrary.maxLibraryVersion)
         #expect(values["handles_are_symbols"] == 1, "MPI_COMM_WORLD etc. are no longer the addresses of ompi_mpi_* globals")
         #expect(values["handle_sizes"] == 1)
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -126,6 +126,38 @@ final class MPIJob: @unchecked Sendable {
         }.sorted()
     }
 
+    /// Runs `executable` to its end; returns its status and its output (stdout and stderr).
+    static func capture(_ executable: String, _ arguments: [String],
+                        environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A 2-process `bench allreduce` that runs until stopped, once it is past its third repeat,
+    /// and the process id of its rank 1.
+    static func longJob(timeout: Double) throws -> (job: MPIJob, rank1: pid_t) {
+        let job = try MPIJob(processes: 2, ["bench", "allreduce", "--count", "1000", "--warmup", "0",
+                                            "--repeats", "1000000", "--mpi-timeout", "\(timeout)"])
+        guard job.waitForOutput("repeat 3:", timeout: 60) else {
+            job.killAll()
+            throw JobError("the job did not get going:\n\(job.output)")
+        }
+        guard let rank1 = job.pid(ofRank: 1) else {
+            job.killAll()
+            throw JobError("no process of rank 1 below mpirun")
+        }
+        return (job, rank1)
+    }
+
     /// Ends the job and everything it started (cleanup after a failed expectation).
     func killAll() {
         for pid in descendants() { kill(pid, SIGKILL) }

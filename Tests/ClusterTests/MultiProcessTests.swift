@@ -23,11 +23,8 @@ struct MultiProcessTests {
     /// timeout, name it, and end the job with a non-zero status.
     @Test func aHungRankAbortsTheJobNamingIt() throws {
         let timeout = 4.0
-        let run = try MPIJob(processes: 2, ["bench", "allreduce", "--count", "1000", "--warmup", "0",
-                                           "--repeats", "1000000", "--mpi-timeout", "\(timeout)"])
+        let (run, victim) = try MPIJob.longJob(timeout: timeout)
         defer { run.killAll() }
-        try #require(run.waitForOutput("repeat 3:", timeout: 60), "the job did not get going:\n\(run.output)")
-        let victim = try #require(run.pid(ofRank: 1), "no process of rank 1 below mpirun")
         let start = Date()
         kill(victim, SIGSTOP)
         // The timeout, the grace period for answers (2 s at this timeout) and Open MPI's teardown.
@@ -43,11 +40,8 @@ struct MultiProcessTests {
     /// well within the timeout (the launcher notices the death; the timeout is the backstop).
     @Test func aKilledRankEndsTheJobNamingIt() throws {
         let timeout = 30.0
-        let run = try MPIJob(processes: 2, ["bench", "allreduce", "--count", "1000", "--warmup", "0",
-                                           "--repeats", "1000000", "--mpi-timeout", "\(timeout)"])
+        let (run, victim) = try MPIJob.longJob(timeout: timeout)
         defer { run.killAll() }
-        try #require(run.waitForOutput("repeat 3:", timeout: 60), "the job did not get going:\n\(run.output)")
-        let victim = try #require(run.pid(ofRank: 1), "no process of rank 1 below mpirun")
         let start = Date()
         kill(victim, SIGKILL)
         let status = run.waitForExit(timeout: timeout + 30)

@@ -26,13 +26,8 @@ import Testing
     static func trainLM(processes: Int, workers: Int, batchSize: Int = 8, shards: Int?, clip: Double?,
                         steps: Int = 5, seed: @escaping (Int) -> UInt64 = { _ in 17 }) throws -> [LMRun] {
         try ThreadedProcessGroup.run(size: processes) { group in
-            var options = LanguageModelTrainerOptions()
-            options.batchSize = batchSize
-            options.bptt = 6
-            options.seed = seed(group.rank)
-            options.deterministicShards = shards
-            let trainer = try LanguageModelTrainer(config: LM.config, options: options, pool: LM.pool(workers: workers),
-                                                   plan: LM.plan(LM.config, clip: clip), group: group)
+            let trainer = try LM.trainer(workers: workers, batchSize: batchSize, shards: shards, clip: clip,
+                                         seed: seed(group.rank), group: group)
             let batches = try LM.batches(batchSize: batchSize, bptt: 6)
             var run = LMRun(weights: [], norms: [], losses: [], validation: 0)
             for s in 0 ..< steps {
@@ -74,10 +69,7 @@ import Testing
         let one = try Self.trainLM(processes: 1, workers: 2, shards: nil, clip: nil)[0]
         let ranks = try Self.trainLM(processes: 2, workers: 1, shards: nil, clip: nil)
         #expect(ranks[0].weights == ranks[1].weights, "every process must hold the same weights, bitwise")
-        let worst = zip(ranks[0].weights, one.weights).map { a, b in
-            let (x, y) = (Double(Float(bitPattern: a)), Double(Float(bitPattern: b)))
-            return abs(x - y) / max(1, abs(y))
-        }.max()!
+        let worst = Self.largestRelativeDifference(ranks[0].weights, one.weights)
         #expect(worst <= 1e-6, "largest relative difference \(worst)")
     }
 
@@ -99,21 +91,7 @@ import Testing
     static func trainClassifier(processes: Int, workers: Int, shards: Int?, clip: Double?) throws
         -> [(values: [UInt32], norms: [UInt64], probabilities: [[UInt32]])] {
         try ThreadedProcessGroup.run(size: processes) { group in
-            let topology = try Topology.machine()
-            let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true),
-                                                           topology: topology),
-                                      topology: topology, bind: false)
-            let parameters = ClassifierParameters(config: Classifier.config, classCount: 3)
-            let layout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
-            let plan = try OptimizerPlan(layout: layout, learningRates: .slice(lower: 1e-3, upper: 1e-2),
-                                         schedule: OneCycleSchedule(totalSteps: 10), maxGradNorm: clip)
-            var options = ClassifierTrainerOptions()
-            options.batchSize = 8
-            options.bptt = 4
-            options.seed = 3
-            options.deterministicShards = shards
-            let t = try ClassifierTrainer(config: Classifier.config, classCount: 3, options: options, maxLength: 8,
-                                          pool: pool, plan: plan, group: group)
+            let t = try Classifier.trainer(workers: workers, batchSize: 8, shards: shards, clip: clip, group: group)
             let b = try Classifier.batches(batchSize: 8)
             var norms: [UInt64] = []
             for i in 0 ..< b.batchCount {
@@ -150,10 +128,15 @@ import Testing
         let one = try Self.trainClassifier(processes: 1, workers: 2, shards: nil, clip: nil)[0]
         let ranks = try Self.trainClassifier(processes: 2, workers: 1, shards: nil, clip: nil)
         #expect(ranks[0].values == ranks[1].values, "every process must hold the same weights and statistics, bitwise")
-        let worst = zip(ranks[0].values, one.values).map { a, b in
-            let (x, y) = (Double(Float(bitPattern: a)), Double(Float(bitPattern: b)))
-            return abs(x - y) / max(1, abs(y))
-        }.max()!
+        let worst = Self.largestRelativeDifference(ranks[0].values, one.values)
         #expect(worst <= 1e-6, "largest relative difference \(worst)")
+    }
+
+    /// max |a - b| / max(1, |b|) over Floats given as bit patterns.
+    static func largestRelativeDifference(_ a: [UInt32], _ b: [UInt32]) -> Double {
+        zip(a, b).map { x, y in
+            let (u, v) = (Double(Float(bitPattern: x)), Double(Float(bitPattern: y)))
+            return abs(u - v) / max(1, abs(v))
+        }.max() ?? .infinity
     }
 }
