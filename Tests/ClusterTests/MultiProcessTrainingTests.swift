@@ -77,6 +77,17 @@ struct MultiProcessTrainingTests {
         #expect(try Self.lines("\(two)/valid.jsonl") == 3)
         let loss = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.csv", encoding: .utf8) }
         #expect(try loss(one) == loss(two), "validation losses")
+
+        // The 2-process run's checkpoint, continued by one process: it starts from those weights
+        // (its first validation is the 2-process run's last, the same bits), on another layout.
+        let continued = inputs.path("lm-continued")
+        let again = try MPIJob(processes: nil, Self.lmArguments + ["--fasta", inputs.path("genome.fa"), "--deterministic-shards",
+                                                                   "2", "--init-from", two, "--workers", "2",
+                                                                   "--oversubscribe", "--out", continued])
+        try #require(again.waitForExit(timeout: 300) == 0, Comment(rawValue: again.output))
+        let validation = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.jsonl", encoding: .utf8)
+            .split(separator: "\n").map { $0.replacingOccurrences(of: #"\{"step":\d+,"#, with: "{", options: .regularExpression) } }
+        #expect(try validation(continued).first == validation(two).last, "the continued run starts from the checkpoint")
     }
 
     /// Default mode: the same weights to rounding (1e-6 relative to max(1, |w|); see
