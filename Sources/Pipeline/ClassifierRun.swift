@@ -242,7 +242,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     }
     try writeCharts(lossCurve: lossCurve, accuracyCurve: accuracyCurve, validation: validPoints,
                     directory: options.outDirectory)
-    log("trained \(summary.steps) steps, \(summary.sequences) sequences in \(String(format: "%.1f", summary.seconds)) s "
+    log("trained \(summary.steps - (resume?.step ?? 0)) steps\(resume == nil ? "" : " (to step \(summary.steps))"), \(summary.sequences) sequences in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(Double(summary.sequences) / max(summary.seconds, 1e-9))) sequences/s); results in \(options.outDirectory)")
     return summary
 }

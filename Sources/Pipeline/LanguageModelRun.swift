@@ -202,7 +202,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     summary.smoothedTrainLoss = smooth
 
     try save()
-    log("trained \(step) steps, \(summary.tokens) tokens in \(String(format: "%.1f", summary.seconds)) s "
+    log("trained \(step - (resume?.step ?? 0)) steps\(resume == nil ? "" : " (to step \(step))"), \(summary.tokens) tokens in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(summary.tokensPerSecond)) tokens/s); results in \(options.outDirectory)")
     return summary
 }
