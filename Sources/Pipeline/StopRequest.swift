@@ -50,6 +50,13 @@ public final class StopRequest: Sendable {
         let request = processStop   // initialized here, before any handler can run
         _ = Glibc.signal(SIGINT, handleStopSignal)
         _ = Glibc.signal(SIGTERM, handleStopSignal)
+        // A parent may start us with these blocked (e.g. Foundation's Process inherits the
+        // spawning thread's mask): unblock them on this thread, so that they reach the handler.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         return request
     }
 

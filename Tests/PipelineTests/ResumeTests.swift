@@ -199,3 +199,26 @@ import Testing
         #expect(throws: CheckpointError.self) { try RunState(manifest: bad, file: "m.json") }
     }
 }
+
+/// The stop request the signal handlers set: the first request wins (its signal is kept); a
+/// second one is refused, which is how the handler knows to exit at once.
+@Suite struct StopRequestTests {
+    @Test func theFirstRequestWinsAndASecondIsRefused() {
+        let stop = StopRequest()
+        #expect(stop.signal == nil && stop.signal(stepsDone: 1_000) == nil)
+        #expect(stop.request(signal: SIGTERM))
+        #expect(!stop.request(signal: SIGINT))
+        #expect(stop.signal == SIGTERM && stop.signal(stepsDone: 0) == SIGTERM)
+        let atStep = StopRequest(afterStep: 5)
+        #expect(atStep.signal(stepsDone: 4) == nil && atStep.signal(stepsDone: 5) == SIGTERM)
+    }
+
+    @Test func theInterruptionSaysHowToResume() {
+        let stopped = RunInterrupted(signal: SIGTERM, step: 12, checkpoint: "runs/my lm/checkpoints/step-000012",
+                                     run: "runs/my lm")
+        #expect(stopped.exitStatus == 143)
+        #expect(stopped.message(executable: ".build/release/ulmfit", command: "train-lm")
+                == "stopped by SIGTERM after step 12; checkpoint runs/my lm/checkpoints/step-000012\n"
+                + "resume with: .build/release/ulmfit train-lm --resume 'runs/my lm'")
+    }
+}
