@@ -98,6 +98,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     let trainer = try ClassifierTrainer(config: config, classCount: data.classCount, options: trainerOptions,
                                         maxLength: data.maxLength, pool: pool, plan: plan(startStage),
                                         initialParameters: resume == nil ? initialParameters : nil)
+    let restoring = Date()
     if let resume {
         try resume.restore(trainer, plan: plan(startStage))
         try resume.restoreStatistics(into: trainer.statistics)
@@ -109,7 +110,8 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
         + "\(options.stages.count) stage(s); \(trainer.workerCount) workers")
     if let resume {
         log("resuming at step \(resume.step) (stage \(startStage + 1), epoch \(resume.state.epoch), "
-            + "minibatch \(resume.state.nextBatch))")
+            + "minibatch \(resume.state.nextBatch)): checkpoint verified in \(String(format: "%.2f", resume.verifySeconds)) s, "
+            + "state restored in \(String(format: "%.2f", Date().timeIntervalSince(restoring))) s")
     }
 
     let logs = try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log)
@@ -152,9 +154,10 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                              stepCounts: trainer.engine.optimizerShard(worker: 0).stepCounts, data: fingerprint,
                              logRows: logs.rows, smoothing: ["loss": smoothLoss, "accuracy": smoothAccuracy],
                              examples: sequencesSeen)
-        let path = try checkpoints.write(trainer: trainer, state: state, statistics: trainer.statistics)
+        let written = try checkpoints.write(trainer: trainer, state: state, statistics: trainer.statistics)
         clock.wrote()
-        return path
+        log(written.summary)
+        return written.path
     }
     /// Between steps: a requested stop writes a checkpoint and ends the run.
     func stopIfRequested() throws {

@@ -79,6 +79,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                  weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm)
     let trainer = try LanguageModelTrainer(config: config, options: trainerOptions, pool: pool, plan: plan,
                                            initialParameters: resume == nil ? initialParameters : nil)
+    let restoring = Date()
     if let resume {
         try resume.restore(trainer, plan: plan)
         try trainer.restoreRecurrentState(resume.recurrentState(config: config, streams: B))
@@ -93,7 +94,11 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     log("model: \(parameters.layout.count) parameters, vocabulary \(config.vocabSize); "
         + "\(corpus.trainTokens) train / \(corpus.validTokens) valid tokens; \(stepsPerEpoch) steps per epoch, "
         + "\(totalSteps) steps; \(trainer.workerCount) workers (memory: \(trainer.memoryPolicy))")
-    if let resume { log("resuming at step \(resume.step) (epoch \(resume.state.epoch + 1), window \(resume.state.nextBatch))") }
+    if let resume {
+        log("resuming at step \(resume.step) (epoch \(resume.state.epoch + 1), window \(resume.state.nextBatch)): checkpoint "
+            + "verified in \(String(format: "%.2f", resume.verifySeconds)) s, state restored in "
+            + "\(String(format: "%.2f", Date().timeIntervalSince(restoring))) s")
+    }
 
     let logs = try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log)
     var summary = LanguageModelRunSummary()
@@ -134,7 +139,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         let state = RunState(step: step, totalSteps: totalSteps, epoch: cursor.epoch, nextBatch: cursor.window, seed: seed,
                              stepCounts: trainer.engine.optimizerShard(worker: 0).stepCounts, data: data,
                              logRows: logs.rows, smoothing: ["loss": smooth], examples: tokensSeen)
-        let path = try checkpoints.write(trainer: trainer, state: state) { w in
+        let written = try checkpoints.write(trainer: trainer, state: state) { w in
             trainer.recurrentState(worker: w).enumerated().flatMap { l, state -> [RunCheckpoint.Extra] in
                 let rows = trainer.streams(worker: w).count, H = config.outputSize(layer: l)
                 return [.init(name: ResumePoint.hiddenTensor(layer: l), shape: [rows, H], values: state.h),
@@ -142,7 +147,8 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             }
         }
         clock.wrote()
-        return path
+        log(written.summary)
+        return written.path
     }
 
     let progress = ProgressLine(label: "step", total: totalSteps)

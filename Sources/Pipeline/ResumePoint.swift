@@ -20,6 +20,8 @@ public struct ResumePoint: Sendable {
     public let kind: ModelCheckpoint.Kind
     public let shape: ModelCheckpoint.Shape
     let state: RunState
+    /// Seconds `open` took (reading and verifying every file's SHA-256).
+    public let verifySeconds: Double
 
     public var manifest: CheckpointManifest { checkpoint.manifest }
     public var step: Int { manifest.step }
@@ -31,6 +33,7 @@ public struct ResumePoint: Sendable {
     /// - Throws: `CheckpointError` naming the file and field: no intact checkpoint, another kind,
     ///   a checkpoint outside a run's `checkpoints/` folder, or one that holds no training state.
     public static func open(_ path: String, expecting expected: ModelCheckpoint.Kind) throws -> ResumePoint {
+        let start = Date()
         let resolved = try CheckpointDirectory.resolve(path)
         let checkpoint = resolved.checkpoint, manifest = checkpoint.manifest, file = checkpoint.manifestPath
         guard manifest.kind == expected.rawValue else {
@@ -54,7 +57,8 @@ public struct ResumePoint: Sendable {
         }
         return ResumePoint(checkpoint: checkpoint, resolution: resolved.summary,
                            run: folder.deletingLastPathComponent().deletingLastPathComponent().path, kind: expected,
-                           shape: shape, state: try RunState(manifest: manifest, file: file))
+                           shape: shape, state: try RunState(manifest: manifest, file: file),
+                           verifySeconds: Date().timeIntervalSince(start))
     }
 
     /// The vocabulary the run was trained with.
