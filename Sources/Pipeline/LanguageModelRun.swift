@@ -196,7 +196,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 if let every = options.evalEvery, step % every == 0, step < totalSteps {
                     validate(step: step)
                     try save()
-                } else if clock.isDue(afterStep: step) {
+                } else if step < totalSteps, clock.isDue(afterStep: step) {   // the last step: the final save follows
                     try save()
                 }
             }

@@ -49,7 +49,8 @@ struct RunCheckpoint {
 
         /// "checkpoint runs/lm/checkpoints/step-000123: 246.1 MB in 0.84 s"
         var summary: String {
-            "checkpoint \(path): \(String(format: "%.1f", Double(bytes) / 1e6)) MB in \(String(format: "%.2f", seconds)) s"
+            let size = bytes >= 1_000_000 ? String(format: "%.1f MB", Double(bytes) / 1e6) : String(format: "%.1f kB", Double(bytes) / 1e3)
+            return "checkpoint \(path): \(size) in \(String(format: "%.2f", seconds)) s"
         }
     }
 
