@@ -177,6 +177,32 @@ enum ResumeSupport {
         }
     }
 
+    /// Expects run `b`, resumed on another worker count after `resumedAfter` of `steps` steps
+    /// (no deterministic mode), to match the uninterrupted run `a` within rounding: the same
+    /// losses before the resume, and after it losses within 1e-5 relative and weights within
+    /// 1e-3. Why these: W shards sum the gradient in another order, which changes it by float32
+    /// rounding (2^-24 ~ 6e-8 relative per addition, a few additions deep); AdamW's update
+    /// m^/sqrt(v^) is scale-free, so that relative change carries over to the updates (lr <=
+    /// 2e-2) and grows at most a few-fold over these <= 27 steps: measured 5e-8 (losses) and
+    /// 1e-5 (weights), 200x and 100x inside the bounds. A continuation that loses state does
+    /// not come near them: the optimizer moments halved on load moves losses by >1e-4 relative
+    /// and weights by >1e-3 within a few steps.
+    static func expectWithinRounding(_ a: String, _ b: String, steps: Int, resumedAfter: Int,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let x = try jsonlColumns(a + "/metrics.jsonl", ["loss"]).map { Double($0[0])! }
+        let y = try jsonlColumns(b + "/metrics.jsonl", ["loss"]).map { Double($0[0])! }
+        #expect(x.count == steps && y.count == steps, sourceLocation: sourceLocation)
+        #expect(x.prefix(resumedAfter) == y.prefix(resumedAfter), "the steps before the interruption are the same run",
+                sourceLocation: sourceLocation)
+        let worstLoss = zip(x, y).map { abs($0 - $1) / abs($0) }.max() ?? .infinity
+        #expect(worstLoss <= 1e-5, "losses differ by up to \(worstLoss) relative", sourceLocation: sourceLocation)
+        let p = try finalTensors(a)["params"]!, q = try finalTensors(b)["params"]!
+        let worstWeight = zip(p, q).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(p.count == q.count && worstWeight <= 1e-3, "weights differ by up to \(worstWeight)",
+                sourceLocation: sourceLocation)
+        #expect(worstWeight > 0, "another summation order, not the same computation", sourceLocation: sourceLocation)
+    }
+
     /// Expects the two runs' final checkpoints to hold bitwise equal tensors and their logs
     /// the same rows (time columns aside).
     static func expectBitwiseEqualRuns(_ a: String, _ b: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
