@@ -205,22 +205,23 @@ enum ResumeSupport {
 
     /// Expects the two runs' final checkpoints to hold bitwise equal tensors and their logs
     /// the same rows (time columns aside).
-    static func expectBitwiseEqualRuns(_ a: String, _ b: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectBitwiseEqualRuns(_ a: String, _ b: String, label: String = "",
+                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
         let x = try finalTensors(a), y = try finalTensors(b)
         #expect(x.keys.sorted() == y.keys.sorted(), sourceLocation: sourceLocation)
         for (name, values) in x {
             let other = y[name] ?? []
             let differing = zip(values, other).filter { $0.0.bitPattern != $0.1.bitPattern }.count
             #expect(values.count == other.count && differing == 0,
-                    "\(name): \(differing) of \(values.count) values differ", sourceLocation: sourceLocation)
+                    "\(label)\(name): \(differing) of \(values.count) values differ", sourceLocation: sourceLocation)
         }
         for log in ["metrics", "valid"] {
             let rowsA = try jsonlColumns("\(a)/\(log).jsonl", deterministicColumns)
             let rowsB = try jsonlColumns("\(b)/\(log).jsonl", deterministicColumns)
-            #expect(!rowsA.isEmpty && rowsA == rowsB, "\(log).jsonl differs", sourceLocation: sourceLocation)
+            #expect(!rowsA.isEmpty && rowsA == rowsB, "\(label)\(log).jsonl differs", sourceLocation: sourceLocation)
             let csvA = try csvColumns("\(a)/\(log).csv", deterministicColumns)
             #expect(csvA == (try csvColumns("\(b)/\(log).csv", deterministicColumns)) && csvA.count == rowsA.count,
-                    "\(log).csv differs", sourceLocation: sourceLocation)
+                    "\(label)\(log).csv differs", sourceLocation: sourceLocation)
         }
         // The validation log has no time columns: whole files equal.
         #expect(try String(contentsOfFile: "\(a)/valid.jsonl", encoding: .utf8)

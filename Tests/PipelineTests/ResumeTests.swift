@@ -18,18 +18,22 @@ import Testing
     // MARK: Language model (6 windows per epoch, 3 epochs, validation every 4 steps)
 
     /// Steps 2 and 9: mid-epoch (recurrent state carried); 4 and 8: just after a validation
-    /// (state reset); 6 and 12: an epoch boundary; 17: one step before the end.
-    @Test(arguments: [2, 4, 6, 9, 12, 17])
-    func languageModelResumesBitwise(at step: Int) throws {
-        let reference = S.temporaryRun("lm-ref"), run = S.temporaryRun("lm")
-        defer { [reference, run].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+    /// (state reset); 6 and 12: an epoch boundary; 17: one step before the end. One reference
+    /// run serves every case.
+    @Test func languageModelResumesBitwise() throws {
+        let reference = S.temporaryRun("lm-ref")
+        defer { try? FileManager.default.removeItem(atPath: reference) }
         try S.trainLanguageModel(run: reference, workers: 2)
-        try S.interruptAndResume(run: run, at: step, kind: .languageModel,
-                                 train: { try S.trainLanguageModel(run: run, workers: 2, resume: $0, stop: $1) },
-                                 resumeWith: { try S.trainLanguageModel(run: run, workers: 2, resume: $0) })
-        try S.expectBitwiseEqualRuns(reference, run)
-        let rows = try S.jsonlColumns(run + "/metrics.jsonl", ["step"]).map { Int($0[0])! }
-        #expect(rows == Array(1 ... S.lmStepsPerEpoch * S.lmEpochs), "each step logged once, in order")
+        for step in [2, 4, 6, 8, 9, 12, 17] {
+            let run = S.temporaryRun("lm")
+            defer { try? FileManager.default.removeItem(atPath: run) }
+            try S.interruptAndResume(run: run, at: step, kind: .languageModel,
+                                     train: { try S.trainLanguageModel(run: run, workers: 2, resume: $0, stop: $1) },
+                                     resumeWith: { try S.trainLanguageModel(run: run, workers: 2, resume: $0) })
+            try S.expectBitwiseEqualRuns(reference, run, label: "stopped at step \(step): ")
+            let rows = try S.jsonlColumns(run + "/metrics.jsonl", ["step"]).map { Int($0[0])! }
+            #expect(rows == Array(1 ... S.lmStepsPerEpoch * S.lmEpochs), "stopped at step \(step): each step logged once, in order")
+        }
     }
 
     /// A copy of a finished run resumed from an older checkpoint: the logs drop the rows
@@ -80,20 +84,23 @@ import Testing
 
     /// Step 4: mid-epoch of stage 1; 10: end of stage 1 (epoch and stage boundary); 23: mid-
     /// stage 3; 30: stage 4 about to begin; 37: mid-epoch of stage 4; 40: between the epochs of
-    /// stage 4; 49: one step before the end.
-    @Test(arguments: [4, 10, 23, 30, 37, 40, 49])
-    func classifierResumesBitwise(at step: Int) throws {
-        let reference = S.temporaryRun("clas-ref"), run = S.temporaryRun("clas")
-        defer { [reference, run].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+    /// stage 4; 49: one step before the end. One reference run serves every case.
+    @Test func classifierResumesBitwise() throws {
+        let reference = S.temporaryRun("clas-ref")
+        defer { try? FileManager.default.removeItem(atPath: reference) }
         try S.trainClassifier(run: reference, workers: 2)
-        try S.interruptAndResume(run: run, at: step, kind: .classifier,
-                                 train: { try S.trainClassifier(run: run, workers: 2, resume: $0, stop: $1) },
-                                 resumeWith: { try S.trainClassifier(run: run, workers: 2, resume: $0) })
-        try S.expectBitwiseEqualRuns(reference, run)
-        #expect(try String(contentsOfFile: reference + "/test.json", encoding: .utf8)
-                == String(contentsOfFile: run + "/test.json", encoding: .utf8))
-        #expect(try String(contentsOfFile: reference + "/predictions.csv", encoding: .utf8)
-                == String(contentsOfFile: run + "/predictions.csv", encoding: .utf8))
+        for step in [4, 10, 23, 30, 37, 40, 49] {
+            let run = S.temporaryRun("clas")
+            defer { try? FileManager.default.removeItem(atPath: run) }
+            try S.interruptAndResume(run: run, at: step, kind: .classifier,
+                                     train: { try S.trainClassifier(run: run, workers: 2, resume: $0, stop: $1) },
+                                     resumeWith: { try S.trainClassifier(run: run, workers: 2, resume: $0) })
+            try S.expectBitwiseEqualRuns(reference, run, label: "stopped at step \(step): ")
+            for file in ["test.json", "predictions.csv"] {
+                #expect(try String(contentsOfFile: "\(reference)/\(file)", encoding: .utf8)
+                        == String(contentsOfFile: "\(run)/\(file)", encoding: .utf8), "stopped at step \(step): \(file) differs")
+            }
+        }
     }
 
     @Test func classifierWritesACheckpointAtTheEndOfEveryEpochAndStage() throws {
