@@ -42,8 +42,11 @@ import Testing
             process.executableURL = URL(fileURLWithPath: ResumeProcessTests.binary)
             process.arguments = args
             process.currentDirectoryURL = URL(fileURLWithPath: folder)
-            FileManager.default.createFile(atPath: "\(folder)/\(name).out", contents: nil)
-            FileManager.default.createFile(atPath: "\(folder)/\(name).err", contents: nil)
+            for stream in ["out", "err"] {
+                guard FileManager.default.createFile(atPath: "\(folder)/\(name).\(stream)", contents: nil) else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "\(folder)/\(name).\(stream)"])
+                }
+            }
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/\(name).out"))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/\(name).err"))
             try process.run()
