@@ -57,13 +57,13 @@ public enum ClusterSession {
     }
 
     /// After a failed command in a multi-process job: prints `message` with this rank's name and
-    /// ends every process (exit code 1). Returns when the job is a single process, so the caller
-    /// reports the error as usual.
+    /// ends every process (exit code 1). Returns when the job is a single process, or has already
+    /// ended normally (`finish`), so the caller reports the error as usual.
     public static func abortIfMultiProcess(message: String) {
         lock.lock()
         let mpi = group as? MPIProcessGroup
         lock.unlock()
-        mpi?.abort(message: message, code: 1)
+        if let mpi, !mpi.finished { mpi.abort(message: message, code: 1) }
     }
 
     /// Parses a timeout in seconds (`--mpi-timeout`, `ULMFIT_MPI_TIMEOUT`).

@@ -26,7 +26,8 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     private let host: String
     /// Collectives started so far; a timeout message names the one that timed out.
     private var sequence = 0
-    private var finished = false
+    /// Whether `finish` ran (MPI is finalized: no more calls).
+    public private(set) var finished = false
     /// The side channel: a receive for "are you alive?" from any rank, always posted, answered
     /// while this process waits in a collective.
     private let question = UnsafeMutablePointer<Int64>.allocate(capacity: 2)

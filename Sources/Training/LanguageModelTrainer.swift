@@ -105,6 +105,76 @@ public final class LanguageModelTrainer: DataParallelTrainer {
         }
     }
 
+    // MARK: Recurrent state (checkpoints)
+
+    /// The global streams whose recurrent state worker `w` carries (its shards', contiguous).
+    public func streams(worker w: Int) -> Range<Int> {
+        let shards = engine.workerShards[w]
+        return shardStreams[shards.lowerBound].lowerBound ..< shardStreams[shards.upperBound - 1].upperBound
+    }
+
+    /// The state worker `w` carries into the next window: per layer, h and c of its streams as
+    /// [streams, H_l], row j for stream `streams(worker: w).lowerBound + j`.
+    public func recurrentState(worker w: Int) -> [(h: [Float], c: [Float])] {
+        let shards = engine.workerShards[w]
+        return (0 ..< parameters.encoder.config.layerCount).map { l in
+            shards.reduce(into: (h: [Float](), c: [Float]())) { state, s in
+                let (h, c) = replicas[s]!.encoder.carriedState(layer: l)
+                state.h += h
+                state.c += c
+            }
+        }
+    }
+
+    /// Every stream's carried state, per layer [B, H_l] in global stream order: this process's
+    /// streams from its replicas, with several processes the others' through the group (a
+    /// collective: every process calls it, e.g. so that rank 0 can checkpoint every stream).
+    public func recurrentStateOfEveryStream() -> [(h: [Float], c: [Float])] {
+        let group = engine.group, B = options.batchSize
+        let local = (0 ..< workerCount).map { recurrentState(worker: $0) }
+        let mine = engine.processShards.ranges[group.rank]
+        let first = shardStreams[mine.lowerBound].lowerBound
+        let perProcess = engine.processShards.ranges.map { shardStreams[$0.upperBound - 1].upperBound - shardStreams[$0.lowerBound].lowerBound }
+        return (0 ..< parameters.encoder.config.layerCount).map { l in
+            let H = parameters.encoder.config.outputSize(layer: l)
+            var h = [Float](repeating: 0, count: B * H), c = h
+            var row = first
+            for worker in local {
+                h.replaceSubrange(row * H ..< row * H + worker[l].h.count, with: worker[l].h)
+                c.replaceSubrange(row * H ..< row * H + worker[l].c.count, with: worker[l].c)
+                row += worker[l].h.count / H
+            }
+            if group.size > 1 {
+                let counts = perProcess.map { $0 * H }
+                h.withUnsafeMutableBufferPointer { group.allGather($0.baseAddress!, counts: counts, label: "recurrent state h, layer \(l)") }
+                c.withUnsafeMutableBufferPointer { group.allGather($0.baseAddress!, counts: counts, label: "recurrent state c, layer \(l)") }
+            }
+            return (h, c)
+        }
+    }
+
+    /// Sets the carried state of every stream from per-layer [B, H_l] arrays in global stream
+    /// order (e.g. a checkpoint's, written with any number of workers).
+    /// - Throws: `TrainingError.sizeMismatch` when a layer's arrays are not [B, H_l].
+    public func restoreRecurrentState(_ layers: [(h: [Float], c: [Float])]) throws {
+        let config = parameters.encoder.config, B = options.batchSize
+        guard layers.count == config.layerCount else {
+            throw TrainingError.sizeMismatch("recurrent state of \(layers.count) layers, the model has \(config.layerCount)")
+        }
+        for (l, state) in layers.enumerated() where state.h.count != B * config.outputSize(layer: l)
+            || state.c.count != B * config.outputSize(layer: l) {
+            throw TrainingError.sizeMismatch("recurrent state of layer \(l) has \(state.h.count) and \(state.c.count) "
+                + "values; \(B) streams of \(config.outputSize(layer: l)) need \(B * config.outputSize(layer: l))")
+        }
+        for s in engine.processShards.ranges[engine.group.rank] {   // this process's shards
+            let streams = shardStreams[s]
+            for (l, state) in layers.enumerated() {
+                let H = config.outputSize(layer: l), rows = streams.lowerBound * H ..< streams.upperBound * H
+                replicas[s]!.encoder.setCarriedState(layer: l, h: state.h[rows], c: state.c[rows])
+            }
+        }
+    }
+
     /// One optimizer step on window `window` of `batches`.
     /// - Throws: `TrainingError.nonFinite` (weights unchanged) when the loss or a gradient is
     ///   NaN or infinite.

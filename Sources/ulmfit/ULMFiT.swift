@@ -26,6 +26,8 @@ struct ULMFiT: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
             ClusterSession.finish()   // under mpirun/srun: every rank checks in, then MPI ends
+        } catch let code as ExitCode {
+            exit(withError: code)   // a deliberate status (e.g. a stopped run, which ended the job itself)
         } catch {
             // Under mpirun/srun the other ranks would wait for this one until the timeout: end them now.
             ClusterSession.abortIfMultiProcess(message: fullMessage(for: error))

@@ -60,4 +60,38 @@ import Testing
         #expect(status == 0, "\(output)")
         #expect(output.contains("numa:0"), "\(output)")
     }
+
+    /// A stage's sbatch script run for real, one task, with a stand-in for srun (it drops srun's
+    /// options): it trains and checkpoints, and resubmitted it resumes from the checkpoint.
+    @Test func slurmStageTrainsThenResumes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbatch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stub = directory.appendingPathComponent("bin"), genomes = directory.appendingPathComponent("data/genomes")
+        try FileManager.default.createDirectory(at: stub, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: genomes, withIntermediateDirectories: true)
+        try "#!/usr/bin/env bash\nwhile [[ \"$1\" == --* ]]; do shift; done\nexec \"$@\"\n"
+            .write(to: stub.appendingPathComponent("srun"), atomically: true, encoding: .utf8)
+        _ = try MPIJob.capture("/bin/chmod", ["+x", stub.appendingPathComponent("srun").path])
+        var state: UInt64 = 7
+        let bases = (0 ..< 12_000).map { _ -> Character in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Array("ACGT")[Int(state >> 33) % 4]
+        }
+        let fasta = genomes.appendingPathComponent("human_chr22_20-21M.fa")
+        try (">chr\n" + String(bases) + "\n").write(to: fasta, atomically: true, encoding: .utf8)
+        let zipped = try MPIJob.capture("/bin/gzip", [fasta.path])
+        try #require(zipped.status == 0, Comment(rawValue: zipped.output))
+        let environment = ["PATH": stub.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                           "ULMFIT": try MPIJob.ulmfit, "ULMFIT_ROOT": FileManager.default.currentDirectoryPath,
+                           "DATA": directory.appendingPathComponent("data").path,
+                           "OUT": directory.appendingPathComponent("out").path]
+        let first = try MPIJob.capture("/bin/bash", ["cluster/slurm/pretrain.sbatch", "--emb", "16", "--hidden", "24",
+                                                     "--layers", "2", "--batch", "8", "--bptt", "10", "--max-steps", "3",
+                                                     "--workers", "1"], environment: environment)
+        #expect(first.status == 0, Comment(rawValue: first.output))
+        #expect(first.output.contains("trained 3 steps"), Comment(rawValue: first.output))
+        let again = try MPIJob.capture("/bin/bash", ["cluster/slurm/pretrain.sbatch", "--workers", "1"], environment: environment)
+        #expect(again.status == 0, Comment(rawValue: again.output))
+        #expect(again.output.contains("resuming at step 3"), Comment(rawValue: again.output))
+    }
 }

@@ -37,7 +37,7 @@ struct MultiProcessTrainingTests {
 
     static let lmArguments = ["train-lm", "--k", "3", "--stride", "1", "--emb", "16", "--hidden", "24", "--layers", "2",
                               "--batch", "8", "--bptt", "10", "--max-steps", "4", "--clip", "0.1", "--eval-every", "2",
-                              "--mpi-timeout", "120"]
+                              "--checkpoint-every", "1", "--keep", "5", "--mpi-timeout", "120"]
     static let classifierArguments = ["train-classifier", "--k", "3", "--stride", "1", "--emb", "12", "--hidden", "16",
                                       "--layers", "2", "--batch", "8", "--bptt", "10", "--epochs", "1", "--max-steps", "3",
                                       "--clip", "0.1", "--mpi-timeout", "120"]
@@ -66,7 +66,8 @@ struct MultiProcessTrainingTests {
     }
 
     /// Deterministic mode: the language model's weights and validation losses are the same bits,
-    /// the vocabulary the same file; the metrics hold each step once (rank 0 alone wrote them).
+    /// the vocabulary the same file; the metrics hold each step once (rank 0 alone wrote them);
+    /// and either run's checkpoint resumes with the other process count.
     @Test func languageModelTwoProcessesEqualTwoWorkersBitwise() throws {
         let inputs = try Inputs()
         let (one, two) = try Self.runBoth(Self.lmArguments + ["--fasta", inputs.path("genome.fa"), "--deterministic-shards", "2"],
@@ -78,16 +79,23 @@ struct MultiProcessTrainingTests {
         let loss = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.csv", encoding: .utf8) }
         #expect(try loss(one) == loss(two), "validation losses")
 
-        // The 2-process run's checkpoint, continued by one process: it starts from those weights
-        // (its first validation is the 2-process run's last, the same bits), on another layout.
-        let continued = inputs.path("lm-continued")
-        let again = try MPIJob(processes: nil, Self.lmArguments + ["--fasta", inputs.path("genome.fa"), "--deterministic-shards",
-                                                                   "2", "--init-from", two, "--workers", "2",
-                                                                   "--oversubscribe", "--out", continued])
-        try #require(again.waitForExit(timeout: 300) == 0, Comment(rawValue: again.output))
-        let validation = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.jsonl", encoding: .utf8)
-            .split(separator: "\n").map { $0.replacingOccurrences(of: #"\{"step":\d+,"#, with: "{", options: .regularExpression) } }
-        #expect(try validation(continued).first == validation(two).last, "the continued run starts from the checkpoint")
+        // Resume across process counts: the 2-process run's step-3 checkpoint continued by one
+        // process of 2 workers, and the 1-process run's by 2 processes, end with the weights and
+        // metrics of the runs that were not interrupted (the checkpoints hold every stream's
+        // recurrent state, gathered by rank 0, and the moments, the same on every process). Step
+        // 3, not 2: a validation (at 2 and 4) resets the recurrent state, which would then be 0.
+        for (from, resumedBy, name) in [(two, nil as Int?, "2-to-1"), (one, 2, "1-to-2")] {
+            let copy = inputs.path("lm-resumed-\(name)")
+            try FileManager.default.copyItem(atPath: from, toPath: copy)
+            let layout = resumedBy == nil ? ["--workers", "2", "--oversubscribe"] : ["--workers", "1"]
+            let resumed = try MPIJob(processes: resumedBy, ["train-lm", "--resume", "\(copy)/checkpoints/step-000003",
+                                                            "--mpi-timeout", "120"] + layout)
+            try #require(resumed.waitForExit(timeout: 300) == 0, Comment(rawValue: resumed.output))
+            #expect(resumed.stdout.contains("resuming at step 3 (epoch 1, window 3)"), "\(resumed.stdout)")
+            #expect(try Self.weights(copy) == Self.weights(from), "\(name): weights after the resumed run")
+            let metrics = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.jsonl", encoding: .utf8) }
+            #expect(try metrics(copy) == metrics(from), "\(name): validation log")
+        }
     }
 
     /// Default mode: the same weights to rounding (1e-6 relative to max(1, |w|); see
