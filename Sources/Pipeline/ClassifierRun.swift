@@ -146,7 +146,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                     ("optimizer_ms", .number(r.timing.optimizer * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
                     ("wall_ms", .number(r.timing.wall * 1e-6)),
                 ]
-                metrics.append(row)
+                try metrics.append(row)
                 let elapsed = Date().timeIntervalSince(start)
                 progress.update(done: trainer.step, fields: ["stage \(s + 1)/\(options.stages.count)", "epoch \(epoch)",
                                                              "loss \(String(format: "%.4f", smoothLoss))",
@@ -157,7 +157,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
             guard !valid.sequences.isEmpty else { continue }
             let v = try ClassifierEvaluation.measure(trainer, sequences: valid.sequences, labels: valid.labels, batchSize: B)
             summary.validation.append((epoch, trainer.step, v))
-            validLog.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
+            try validLog.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
                              ("loss", .number(v.loss)), ("accuracy", .number(v.metrics.accuracy)),
                              ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1))])
             log("valid epoch \(epoch) (step \(trainer.step)): \(v.summaryLine)")

@@ -70,7 +70,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     let validLog = try MetricsLog(directory: options.outDirectory, name: "valid")
     var summary = LanguageModelRunSummary()
     var trainCurve: [(x: Double, y: Double)] = []
-    func validate(step: Int) {
+    func validate(step: Int) throws {
         guard let valid else { return }
         let (loss, accuracy) = trainer.evaluate(valid)
         summary.validation.append((step, loss, accuracy))
@@ -78,10 +78,10 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             ("step", .integer(step)), ("loss", .number(loss)), ("accuracy", .number(accuracy)),
             ("perplexity", .number(exp(loss))),
         ]
-        validLog.append(row)
+        try validLog.append(row)
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
-    validate(step: 0)
+    try validate(step: 0)
     /// The loss chart and the checkpoint as of `step`: written after every validation, so a
     /// long run that is stopped keeps its latest weights (each file replaced atomically).
     func saveProgress(step: Int) throws {
@@ -124,21 +124,21 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 ("allreduce_ms", .number(r.timing.allReduce * 1e-6)), ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
                 ("idle_ms", .number(r.timing.idle * 1e-6)), ("wall_ms", .number(r.timing.wall * 1e-6)),
             ]
-            metrics.append(row)
+            try metrics.append(row)
             let elapsed = Date().timeIntervalSince(start)
             progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
                                                  "\(Int(Double(summary.tokens) / elapsed)) tok/s"])
             if let every = options.evalEvery, step % every == 0, step < totalSteps {
-                validate(step: step)
+                try validate(step: step)
                 try saveProgress(step: step)
             }
         }
         progress.finish()
-        validate(step: step)
+        try validate(step: step)
         if step < totalSteps { try saveProgress(step: step) }
     }
-    if summary.validation.last?.step != step { validate(step: step) }
+    if summary.validation.last?.step != step { try validate(step: step) }
     summary.steps = step
     summary.seconds = Date().timeIntervalSince(start)
     summary.smoothedTrainLoss = smooth
