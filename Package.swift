@@ -23,7 +23,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
@@ -48,14 +48,14 @@ let package = Package(
                 swiftSettings: simdFlags),
         .target(name: "Pipeline",
                 dependencies: ["GenomicData", "Model", "Parallel", "Training", "Reporting", "Kernels", "OutputFiles",
+                               .product(name: "Logging", package: "swift-log"),
                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",
-            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Training", "Reporting", "Pipeline",
+            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Training", "Reporting", "Pipeline", "OutputFiles",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Yams", package: "Yams")],
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: simdFlags),
 
         .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),

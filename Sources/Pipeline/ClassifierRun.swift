@@ -15,6 +15,15 @@ public struct ClassifierRunOptions: Sendable {
     public var weightDecay = 0.01
     /// Clip gradients to this global norm (nil: no clipping).
     public var maxGradNorm: Double?
+    /// Multiplier of the classifier config's dropout probabilities (fastai `drop_mult`; Genomic
+    /// ULMFiT uses 0.5 on fastai's classifier dropouts), applied by `runClassifier`.
+    public var dropMult: Float = 0.5
+    /// Show the progress line (on standard error); off for quiet runs.
+    public var showProgress = true
+    /// The defaults of the settings a command makes `stages` from (`ClassifierRecipe.stages`):
+    /// the head's peak learning rate and the epochs of the last stage (Genomic ULMFiT's).
+    public static let defaultLearningRate = 2e-2
+    public static let defaultEpochs = 2
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, test.json, predictions.csv,
     /// loss.svg, accuracy.svg, model/.
     public var outDirectory: String
@@ -72,12 +81,16 @@ public struct EncodedClassificationData: Sendable {
 /// the end. Writes per-step and per-epoch metrics (JSONL and CSV), test.json, predictions.csv
 /// (test split), loss.svg, accuracy.svg and the checkpoint model/ (with BatchNorm statistics).
 ///
-/// - Parameter initialParameters: e.g. `EncoderTransfer.initialParameters` (a fine-tuned
-///   encoder); nil trains from scratch.
-public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabulary, config: AWDLSTMConfig,
+/// - Parameters:
+///   - config: sizes and base dropouts (e.g. `AWDLSTMConfig.classifier`); `options.dropMult`
+///     scales the dropouts.
+///   - initialParameters: e.g. `EncoderTransfer.initialParameters` (a fine-tuned encoder); nil
+///     trains from scratch.
+public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                           trainerOptions: ClassifierTrainerOptions, options: ClassifierRunOptions,
                           pool: WorkerPool, initialParameters: [Float]? = nil,
                           log: (String) -> Void = { print($0) }) throws -> ClassifierRunSummary {
+    let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, seed = trainerOptions.seed
     let train = data[.train], valid = data[.valid], test = data[.test]
     let stepsPerEpoch = train.sequences.count / B   // the last partial batch is dropped, as fastai does
@@ -112,7 +125,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     var summary = ClassifierRunSummary()
     var lossCurve: [(x: Double, y: Double)] = [], accuracyCurve: [(x: Double, y: Double)] = []
     var smoothLoss = Double.nan, smoothAccuracy = Double.nan
-    let progress = ProgressLine(label: "step", total: totalSteps)
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: options.showProgress)
     let start = Date()
     var epoch = 0
 

@@ -19,6 +19,11 @@ public struct LanguageModelRunOptions: Sendable {
     public var maxGradNorm: Double?
     /// Evaluate on the validation split every this many steps (and at the end of each epoch).
     public var evalEvery: Int?
+    /// Multiplier of the model's dropout probabilities (fastai `drop_mult`), applied to the
+    /// config `runLanguageModel` is given.
+    public var dropMult: Float = 1
+    /// Show the progress line (on standard error); off for quiet runs.
+    public var showProgress = true
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, loss.svg, model/.
     public var outDirectory: String
     public init(outDirectory: String) { self.outDirectory = outDirectory }
@@ -39,10 +44,13 @@ public struct LanguageModelRunSummary: Sendable {
 /// Pretrains or fine-tunes an AWD-LSTM language model on `corpus` with a data-parallel
 /// trainer: one-cycle schedule, progress line, JSONL/CSV metrics, an SVG loss curve and a
 /// checkpoint, rewritten after every validation and at the end.
-public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
+///
+/// - Parameter config: the model's sizes and base dropouts; `options.dropMult` scales the dropouts.
+public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
                              pool: WorkerPool, initialParameters: [Float]? = nil,
                              log: (String) -> Void = { print($0) }) throws -> LanguageModelRunSummary {
+    let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, T = trainerOptions.bptt, seed = trainerOptions.seed
     let firstEpoch = try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, 0))
     let stepsPerEpoch = firstEpoch.windowCount
@@ -97,7 +105,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         try checkpoint.save(params: trainer.params.pointer, to: (options.outDirectory as NSString).appendingPathComponent("model"))
     }
 
-    let progress = ProgressLine(label: "step", total: totalSteps)
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: options.showProgress)
     let start = Date()
     var smooth = Double.nan
     var step = 0

@@ -28,6 +28,8 @@ struct PrepareCommand: ParsableCommand {
     @Option(help: "Output folder (dataset.csv is written there).")
     var out: String
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     func validate() throws {
         switch (positive, negative, csv) {
         case (.some, .some, nil), (nil, nil, .some): return

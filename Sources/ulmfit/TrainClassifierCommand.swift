@@ -1,10 +1,6 @@
 import ArgumentParser
-import Foundation
-import GenomicData
 import Kernels
-import Model
 import Pipeline
-import Training
 
 /// `ulmfit train-classifier`: trains the pooling classifier on a prepared dataset, from a
 /// fine-tuned language model's encoder (ULMFiT) or from scratch.
@@ -18,110 +14,65 @@ struct TrainClassifierCommand: ParsableCommand {
             ulmfit): the head for 1 epoch at --lr, the last two groups at slice(lr/2/2.6^4, lr/2), the last \
             three at slice(lr/4/2.6^4, lr/4), then everything for --epochs epochs at slice(lr/20/2.6^4, lr/20). \
             --stages all trains every group for --epochs epochs at --lr (the default without --encoder). \
-            Writes to --out: metrics.jsonl/.csv (every step), valid.jsonl/.csv (every epoch: loss, accuracy, \
-            MCC), test.json (test metrics and confusion matrix), predictions.csv (test split), loss.svg, \
-            accuracy.svg and model/ (weights and BatchNorm statistics; see `ulmfit evaluate`).
+            Every option is also a config key (section classifier:, data:, model:, layout:; --config FILE). \
+            Writes to --out: config.yaml (every resolved setting), vocab.json, metrics.jsonl/.csv (every step), \
+            valid.jsonl/.csv (every epoch: loss, accuracy, MCC), test.json, predictions.csv (test split), \
+            loss.svg, accuracy.svg, model/ (see `ulmfit evaluate`) and summary.json (last).
             """)
 
-    enum Stages: String, ExpressibleByArgument, CaseIterable { case ulmfit, all }
+    @OptionGroup var configOptions: ConfigOptions
 
-    @Option(help: "A prepared dataset.csv (from `ulmfit prepare`).")
-    var dataset: String
+    @Option(help: .key("data.dataset")) var dataset: String?
+    @Option(help: .key("data.encoder")) var encoder: String?
+    @Option(help: .key("data.vocab")) var vocab: String?
+    @Option(parsing: .unconditional, help: .key("data.k")) var k: String?
+    @Option(parsing: .unconditional, help: .key("data.stride")) var stride: String?
+    @Option(parsing: .unconditional, help: .key("model.emb")) var emb: String?
+    @Option(parsing: .unconditional, help: .key("model.hidden")) var hidden: String?
+    @Option(parsing: .unconditional, help: .key("model.layers")) var layers: String?
 
-    @Option(help: "Language-model checkpoint directory whose encoder starts the classifier (e.g. runs/finetune/model).")
-    var encoder: String?
-
-    @Option(help: "Vocabulary JSON when training from scratch (default: built from the train split).")
-    var vocab: String?
-
-    @Option(help: "k-mer size when building the vocabulary (from scratch).") var k = 5
-    @Option(help: "k-mer stride when building the vocabulary (from scratch).") var stride = 2
-    @Option(help: "Embedding size E (from scratch).") var emb = 400
-    @Option(help: "Hidden size H (from scratch).") var hidden = 1150
-    @Option(help: "LSTM layers (from scratch).") var layers = 3
-    @Option(help: "Multiplier of fastai's classifier dropouts (Genomic ULMFiT: 0.5).") var dropMult: Float = 0.5
-    @Option(help: "Sequences per minibatch (all workers).") var batch = 64
-    @Option(help: "The encoder's backward is truncated every this many tokens.") var bptt = 70
-    @Option(help: "Peak learning rate of the head (first stage); later stages use fractions of it.") var lr = 2e-2
-    @Option(help: "Epochs of the last (all groups) stage.") var epochs = 2
-    @Option(help: "Training stages: ulmfit (gradual unfreezing) or all (default: ulmfit with --encoder, else all).")
-    var stages: Stages?
-    @Option(help: "Stop each stage after this many steps (quick passes).") var maxSteps: Int?
-    @Option(help: "Fraction of each stage's steps warming up.") var pctStart = 0.25
-    @Option(help: "Decoupled weight decay.") var wd = 0.01
-    @Option(help: "Clip gradients to this global norm.") var clip: Double?
-    @Option(help: "Deterministic mode: cut every minibatch into this many fixed shards (weights independent of the worker count).")
-    var deterministicShards: Int?
-    @Option(help: "Random seed.") var seed: UInt64 = 42
-    @Option(help: "Results directory.") var out = "runs/classifier"
+    @Option(help: .key("classifier.stages")) var stages: String?
+    @Option(parsing: .unconditional, help: .key("classifier.batch")) var batch: String?
+    @Option(parsing: .unconditional, help: .key("classifier.bptt")) var bptt: String?
+    @Option(parsing: .unconditional, help: .key("classifier.epochs")) var epochs: String?
+    @Option(parsing: .unconditional, help: .key("classifier.max_steps")) var maxSteps: String?
+    @Option(parsing: .unconditional, help: .key("classifier.lr")) var lr: String?
+    @Option(parsing: .unconditional, help: .key("classifier.pct_start")) var pctStart: String?
+    @Option(parsing: .unconditional, help: .key("classifier.wd")) var wd: String?
+    @Option(parsing: .unconditional, help: .key("classifier.clip")) var clip: String?
+    @Option(parsing: .unconditional, help: .key("classifier.drop_mult")) var dropMult: String?
+    @Option(parsing: .unconditional, help: .key("classifier.seed")) var seed: String?
+    @Option(parsing: .unconditional, help: .key("classifier.deterministic_shards")) var deterministicShards: String?
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
-    func validate() throws {
-        if batch < 1 || bptt < 1 || epochs < 1 { throw ValidationError("--batch, --bptt and --epochs must be positive") }
-        if encoder != nil, vocab != nil { throw ValidationError("--vocab is for training from scratch; --encoder brings its own vocabulary") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be positive") }
+    var overrides: [ConfigOverride?] {
+        [.option("data.dataset", "--dataset", dataset), .option("data.encoder", "--encoder", encoder),
+         .option("data.vocab", "--vocab", vocab), .option("data.k", "--k", k), .option("data.stride", "--stride", stride),
+         .option("model.emb", "--emb", emb), .option("model.hidden", "--hidden", hidden),
+         .option("model.layers", "--layers", layers),
+         .option("classifier.stages", "--stages", stages), .option("classifier.batch", "--batch", batch),
+         .option("classifier.bptt", "--bptt", bptt), .option("classifier.epochs", "--epochs", epochs),
+         .option("classifier.max_steps", "--max-steps", maxSteps), .option("classifier.lr", "--lr", lr),
+         .option("classifier.pct_start", "--pct-start", pctStart), .option("classifier.wd", "--wd", wd),
+         .option("classifier.clip", "--clip", clip), .option("classifier.drop_mult", "--drop-mult", dropMult),
+         .option("classifier.seed", "--seed", seed),
+         .option("classifier.deterministic_shards", "--deterministic-shards", deterministicShards)]
+            + layout.overrides + [output.override]
     }
 
     func run() throws {
+        let logger = verbosity.logger
+        let config = try configOptions.resolve(overrides)
         configureBLASForWorkers()
-        let pool = try layout.makePool()
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let prepared = try PreparedDataset.load(path: dataset)
-        print("dataset: \(prepared)")
-
-        var vocabulary: Vocabulary
-        let config: AWDLSTMConfig
-        var checkpoint: (ModelCheckpoint, [Float])?
-        if let encoder {
-            checkpoint = try ModelCheckpoint.load(from: encoder)
-            let header = checkpoint!.0
-            vocabulary = try Vocabulary(kmers: Array(header.vocabularyTokens.dropFirst(Vocabulary.specialTokens.count)),
-                                        k: header.k, stride: header.stride)
-            config = EncoderTransfer.classifierConfig(of: header, dropMult: dropMult)
+        let job = try ClassifierJob(config: config, mode: output.mode, logger: logger)
+        let summary = try job.run(mode: output.mode, logger: logger)
+        if let test = summary.test {
+            print("test: \(test.summaryLine); results in \(ConfigPath.display(job.out))")
         } else {
-            if let vocab {
-                vocabulary = try Vocabulary.load(from: vocab)
-            } else {
-                let tokenizer = try KmerTokenizer(k: k, stride: stride)
-                if let warning = tokenizer.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-                var counter = try KmerCounter(tokenizer: tokenizer)
-                for sequence in prepared[.train].sequences { counter.add(sequence) }
-                vocabulary = try counter.vocabulary()
-            }
-            config = AWDLSTMConfig.classifier(vocabSize: vocabulary.count, embeddingSize: emb, hiddenSize: hidden,
-                                              layerCount: layers).scaled(dropMult: dropMult)
+            print("trained \(summary.steps) steps; results in \(ConfigPath.display(job.out))")
         }
-        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
-        let data = try EncodedClassificationData(dataset: prepared, encoder: KmerEncoder(vocabulary: vocabulary), source: dataset)
-
-        var initial: [Float]?
-        if let (header, params) = checkpoint, let encoder {
-            let parameters = ClassifierParameters(config: config, classCount: data.classCount)
-            let (values, copied) = try EncoderTransfer.initialParameters(
-                for: parameters, seed: seed, checkpoint: header, params: params,
-                file: (encoder as NSString).appendingPathComponent("model.json"))
-            initial = values
-            print("encoder: \(copied.count) tensors from \(encoder) (\(header.kind), step \(header.step))")
-        }
-        var trainerOptions = ClassifierTrainerOptions()
-        trainerOptions.batchSize = batch
-        trainerOptions.bptt = bptt
-        trainerOptions.seed = seed
-        trainerOptions.deterministicShards = deterministicShards
-        let recipe = stages ?? (encoder == nil ? .all : .ulmfit)
-        var options = ClassifierRunOptions(
-            stages: recipe == .ulmfit ? ClassifierStage.ulmfit(learningRate: lr, epochs: epochs)
-                                      : ClassifierStage.all(learningRate: lr, epochs: epochs),
-            outDirectory: out)
-        options.maxStepsPerStage = maxSteps
-        options.pctStart = pctStart
-        options.weightDecay = wd
-        options.maxGradNorm = clip
-        print("BLAS: \(blasConfiguration())")
-        print(pool.layout.table())
-        _ = try runClassifier(data: data, vocabulary: vocabulary, config: config, trainerOptions: trainerOptions,
-                              options: options, pool: pool, initialParameters: initial)
     }
 }

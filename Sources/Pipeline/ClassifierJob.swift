@@ -1,0 +1,146 @@
+import Foundation
+import GenomicData
+import Kernels
+import Logging
+import Model
+import Parallel
+import Training
+
+/// `ulmfit train-classifier` as a plan and a run (see `LanguageModelJob`): `init` checks every
+/// setting against the dataset, the encoder checkpoint and the machine, writing nothing; `run`
+/// writes the resolved config and vocabulary, trains, evaluates on the test split.
+public struct ClassifierJob {
+    /// The keys `train-classifier` reads.
+    public static let uses: Set<String> = Set(
+        ["data.dataset", "data.encoder", "data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers", "out"]
+            + (ConfigSchema.keys(in: "classifier") + ConfigSchema.keys(in: "layout")).map(\.path))
+
+    public let config: RunConfig
+    public let resolved: RunConfig
+    public let resolvedKeys: [ConfigKey]
+    public let out: String
+    public let vocabulary: Vocabulary
+    public let data: EncodedClassificationData
+    /// Sizes and fastai's classifier dropouts (the run scales them by `classifier.drop_mult`).
+    public let modelConfig: AWDLSTMConfig
+    public let initialParameters: [Float]?
+    public let trainerOptions: ClassifierTrainerOptions
+    public let runOptions: ClassifierRunOptions
+    public let topology: Topology
+    public let layout: WorkerLayout
+    public let memory: MemoryEstimate
+
+    public init(config: RunConfig, defaultOut: String = "runs/classifier", mode: RunFolder.Mode, logger: Logger) throws {
+        self.config = config
+        try JobChecks.unused(config, uses: Self.uses, command: "train-classifier", logger: logger)
+        guard let datasetPath = config.data.dataset else {
+            throw RunConfigError(source: .builtIn, "give a prepared dataset (--dataset or data.dataset; see ulmfit prepare)")
+        }
+        if config.data.encoder != nil {
+            try JobChecks.refuse(["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"],
+                                 besides: "data.encoder", in: config, because: "brings its vocabulary and model sizes")
+        }
+        out = config.out ?? ConfigPath.resolve(defaultOut)
+        try RunFolder.check(out, source: config.source(of: "out"), mode: mode)
+        (topology, layout) = try JobChecks.planLayout(config)
+        let trainerOptions = config.classifierTrainerOptions
+        self.trainerOptions = trainerOptions
+        var runOptions = config.classifierRunOptions(out: out)
+        runOptions.showProgress = logger.logLevel <= .info
+        self.runOptions = runOptions
+
+        let prepared = try PreparedDataset.load(path: datasetPath)
+        logger.info("dataset: \(prepared)")
+        var checkpoint: (ModelCheckpoint, [Float])?
+        let vocabulary: Vocabulary
+        if config.data.encoder != nil {
+            checkpoint = try JobChecks.loadLanguageModel("data.encoder", in: config)
+            vocabulary = try JobChecks.vocabulary(of: checkpoint!.0)
+        } else if config.data.vocab != nil {
+            vocabulary = try JobChecks.loadVocabulary(config)
+        } else {
+            var counter = try JobChecks.counter(config, logger: logger)
+            for sequence in prepared[.train].sequences { counter.add(sequence) }
+            vocabulary = try counter.vocabulary()
+        }
+        self.vocabulary = vocabulary
+        let encoder = try JobChecks.naming("data.k", in: config) { try KmerEncoder(vocabulary: vocabulary) }
+        let data = try EncodedClassificationData(dataset: prepared, encoder: encoder, source: datasetPath)
+        self.data = data
+        let modelConfig = checkpoint.map { EncoderTransfer.classifierConfig(of: $0.0, dropMult: 1) }
+            ?? config.classifierConfig(vocabSize: vocabulary.count)
+        self.modelConfig = modelConfig
+        let dropMult = runOptions.dropMult
+        try JobChecks.naming("classifier.drop_mult", in: config) { try modelConfig.scaled(dropMult: dropMult).validate() }
+
+        // Sizes against the data, then against the machine.
+        let B = trainerOptions.batchSize, trainCount = data[.train].sequences.count
+        guard trainCount >= B else {
+            throw config.error("classifier.batch", "the train split of \(ConfigPath.display(datasetPath)) has \(trainCount) "
+                + "sequences, fewer than one batch of \(B): use a batch of at most \(max(trainCount, 1))")
+        }
+        let shards = try JobChecks.shardCount(config, section: "classifier", batch: B,
+                                              deterministicShards: trainerOptions.deterministicShards, workers: layout.workerCount)
+        let parameters = ClassifierParameters(config: modelConfig, classCount: data.classCount)
+        let memory = MemoryEstimate.classifier(parameters: parameters, batch: B, maxLength: data.maxLength, shards: shards,
+                                               workers: layout.workerCount)
+        self.memory = memory
+        try JobChecks.checkMemory(memory, config, keys: ["classifier.batch"], logger: logger)
+        let optimizerLayout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
+        for stage in runOptions.stages {
+            _ = try JobChecks.naming("classifier.lr", in: config) {
+                try OptimizerPlan(layout: optimizerLayout, learningRates: stage.learningRates,
+                                  schedule: OneCycleSchedule(totalSteps: 1, pctStart: runOptions.pctStart),
+                                  weightDecay: runOptions.weightDecay, maxGradNorm: runOptions.maxGradNorm)
+            }
+        }
+        if let (header, params) = checkpoint, let path = config.data.encoder {
+            let (values, copied) = try EncoderTransfer.initialParameters(
+                for: parameters, seed: trainerOptions.seed, checkpoint: header, params: params,
+                file: (path as NSString).appendingPathComponent("model.json"))
+            initialParameters = values
+            logger.info("encoder: \(copied.count) tensors from \(ConfigPath.display(path)) (\(header.kind), step \(header.step))")
+        } else {
+            initialParameters = nil
+        }
+
+        var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
+        let omitted: Set<String> = config.data.encoder != nil
+            ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"] : ["data.encoder"]
+        keys.removeAll { omitted.contains($0.path) }
+        resolvedKeys = keys
+        var resolved = JobChecks.resolved(config, keys: keys, layout: layout)
+        resolved.classifier.stages = config.classifierRecipe
+        resolved.out = out
+        self.resolved = resolved
+    }
+
+    /// Writes the resolved config and the vocabulary, trains, tests; `summary.json` last.
+    public func run(mode: RunFolder.Mode, command: String = "ulmfit train-classifier", logger: Logger) throws -> ClassifierRunSummary {
+        try RunFolder.prepare(out, mode: mode)
+        try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
+                           header: "The resolved settings of this run (every value, and where it came from).\n"
+                               + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
+        var vocabulary = self.vocabulary
+        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
+        let pool = try WorkerPool(layout: layout, topology: topology)
+        logger.debug("BLAS: \(blasConfiguration())")
+        logger.debug("\(layout.table())")
+        logger.debug("memory estimate: \(memory)")
+        let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
+                                        trainerOptions: trainerOptions, options: runOptions, pool: pool,
+                                        initialParameters: initialParameters, log: { logger.info("\($0)") })
+        var fields: [String: Any] = ["command": command, "steps": summary.steps, "sequences": summary.sequences,
+                                     "seconds": summary.seconds]
+        if let v = summary.validation.last?.evaluation {
+            fields["valid_accuracy"] = v.metrics.accuracy
+            fields["valid_mcc"] = v.metrics.mcc.isFinite ? v.metrics.mcc : NSNull()
+        }
+        if let t = summary.test {
+            fields["test_accuracy"] = t.metrics.accuracy
+            fields["test_mcc"] = t.metrics.mcc.isFinite ? t.metrics.mcc : NSNull()
+        }
+        try JobChecks.writeSummary(fields, to: out)
+        return summary
+    }
+}

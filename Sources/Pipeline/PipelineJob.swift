@@ -1,0 +1,255 @@
+import Foundation
+import GenomicData
+import Logging
+import OutputFiles
+
+/// `ulmfit run`: every stage of the method in order, into one run folder:
+///
+///     RUN/config.yaml   the resolved pipeline config (`ulmfit run --config RUN/config.yaml` repeats it)
+///     RUN/data/         prepare: dataset.csv from data.csv or data.positive/negative (skipped with data.dataset)
+///     RUN/pretrain/     train-lm on data.fasta with `training:`
+///     RUN/finetune/     train-lm on the dataset's train split from pretrain/model, with `finetune:` over `training:`
+///     RUN/classifier/   train-classifier from finetune/model with `classifier:`
+///     RUN/test/         evaluate classifier/model on the test split
+///
+/// Each stage folder holds a run of its own (with its own resolved `config.yaml`). A stage whose
+/// outputs are complete (its `summary.json` written last, its model loadable) and whose resolved
+/// config equals what would run now is skipped; otherwise it is run, and the reason is logged.
+/// Once a stage runs, every later one runs too (its input changed).
+public struct PipelineJob {
+    /// The stages, in order; the raw value is the stage's folder.
+    public enum Stage: String, CaseIterable, Sendable {
+        case prepare = "data", pretrain, finetune, classifier, test
+    }
+
+    /// The keys of a prepare stage's config.
+    static let prepareKeys = ["data.csv", "data.positive", "data.negative", "data.split_seed", "out"]
+
+    public let config: RunConfig
+    public let out: String
+    public let mode: RunFolder.Mode
+    /// The source given to values `run` sets itself (stage inputs and folders).
+    static let pipelineSource = SettingSource.flag("ulmfit run")
+
+    /// Checks the pipeline config as a whole (inputs, settings `run` sets itself, the run folder);
+    /// each stage is planned in full (data, sizes, memory) just before it runs.
+    public init(config: RunConfig, defaultOut: String = "runs/main", mode: RunFolder.Mode, logger: Logger) throws {
+        self.config = config
+        self.mode = mode
+        let d = config.data
+        guard d.fasta != nil else {
+            throw RunConfigError(source: .builtIn, "give the pretraining genomes (data.fasta)")
+        }
+        let raw = ["data.csv", "data.positive", "data.negative"].filter { config.sources[$0] != nil }
+        if d.dataset != nil, let first = raw.first {
+            throw config.error(first, "give a prepared dataset (data.dataset, \(config.source(of: "data.dataset"))) or "
+                + "files to prepare (\(raw.joined(separator: ", "))), not both")
+        }
+        guard d.dataset != nil || !raw.isEmpty else {
+            throw RunConfigError(source: .builtIn, "give the classification data: data.csv, or data.positive and "
+                + "data.negative (prepared into RUN/data/dataset.csv), or a prepared data.dataset")
+        }
+        if (d.positive == nil) != (d.negative == nil) {
+            throw config.error(d.positive == nil ? "data.negative" : "data.positive",
+                               "data.positive and data.negative go together")
+        }
+        for key in ["data.init_from", "data.encoder"] where config.sources[key] != nil {
+            throw config.error(key, "ulmfit run sets \(key) itself (to the previous stage's model): remove it")
+        }
+        out = config.out ?? ConfigPath.resolve(defaultOut)
+        try Self.checkFolder(out, config: config, mode: mode)
+    }
+
+    /// A folder holding a previous pipeline run is resumed; one holding any other run is refused
+    /// unless overwriting.
+    static func checkFolder(_ out: String, config: RunConfig, mode: RunFolder.Mode) throws {
+        let entries = RunFolder.existingRunEntries(out)
+        let stages = Set(Stage.allCases.map(\.rawValue) + ["config.yaml", "summary.json"])
+        if mode == .fresh && !entries.isEmpty && (!entries.allSatisfy(stages.contains) || !isPipelineRun(out)) {
+            throw RunConfigError(source: config.source(of: "out"), key: "out", "\(ConfigPath.display(out)) holds another "
+                + "run (\(entries.joined(separator: ", "))): choose another folder, or pass --overwrite to replace it")
+        }
+        try RunFolder.check(out, source: config.source(of: "out"), mode: .overwrite)
+    }
+
+    /// Whether `folder/config.yaml` was written by `ulmfit run`.
+    static func isPipelineRun(_ folder: String) -> Bool {
+        let path = (folder as NSString).appendingPathComponent("config.yaml")
+        return (try? String(contentsOfFile: path, encoding: .utf8))?.hasPrefix(header.split(separator: "\n")[0].description) ?? false
+    }
+
+    static let header = "# The resolved settings of an `ulmfit run` pipeline (every value, and where it came from).\n"
+
+    /// The pipeline's resolved config: everything set, finetune written out in full.
+    func resolvedPipelineConfig(workers: Int?) -> RunConfig {
+        var c = config.filled(ConfigSchema.keys.filter { $0.section != "finetune" })
+        let fine = config.fineTuning.filled(ConfigSchema.keys(in: "training"))
+        for (t, f) in zip(ConfigSchema.keys(in: "training"), ConfigSchema.keys(in: "finetune")) {
+            f.set(&c, t.get(fine))
+            c.sources[f.path] = fine.sources[t.path]
+        }
+        if c.layout.workers == nil { c.layout.workers = workers }
+        c.classifier.stages = c.classifier.stages ?? .ulmfit
+        c.out = out
+        return c
+    }
+
+    /// The keys a pipeline config writes: all of them, without the ones `run` sets per stage.
+    var pipelineKeys: [ConfigKey] {
+        let inputs: Set<String> = config.data.dataset != nil
+            ? ["data.csv", "data.positive", "data.negative", "data.split_seed"] : ["data.dataset"]
+        return ConfigSchema.keys.filter { !inputs.contains($0.path) && !["data.init_from", "data.encoder"].contains($0.path) }
+    }
+
+    /// Runs (or skips) every stage; returns the test split's evaluation.
+    @discardableResult
+    public func run(logger: Logger) throws -> ClassifierEvaluation {
+        let (_, layout) = try JobChecks.planLayout(config)
+        try RunFolder.prepare(out, mode: mode == .overwrite ? .overwrite : .fresh)
+        let resolved = resolvedPipelineConfig(workers: layout.workerCount)
+        try resolved.write(keys: pipelineKeys, to: path("config.yaml"),
+                           header: String(Self.header.dropFirst(2).dropLast()) + "\n"
+                               + "Repeat or resume it with: ulmfit run --config THIS_FILE")
+        var rerun: Stage?   // the first stage run in this invocation: every later one runs too
+        func decide(_ stage: Stage, planned: RunConfig?, complete: () -> Bool) -> Bool {
+            let folder = path(stage.rawValue)
+            var reason: String?
+            if let rerun {
+                reason = "its input (\(rerun.rawValue)) was just run"
+            } else if !FileManager.default.fileExists(atPath: folder) {
+                reason = "not run yet"
+            } else if let planned, let previous = try? RunConfig.load(path: (folder as NSString).appendingPathComponent("config.yaml")) {
+                let changed = Self.differences(previous, planned)
+                if !changed.isEmpty { reason = "settings changed: " + changed.joined(separator: "; ") }
+                else if !complete() { reason = "its last run did not finish" }
+            } else {
+                reason = "its last run did not finish"
+            }
+            if let reason {
+                logger.info("== \(stage.rawValue): running (\(reason))")
+                rerun = rerun ?? stage
+                return true
+            }
+            logger.info("== \(stage.rawValue): complete, skipped (\(ConfigPath.display(folder)))")
+            return false
+        }
+
+        // 1. prepare
+        let dataset: String
+        if let given = config.data.dataset {
+            dataset = given
+        } else {
+            dataset = path("data/dataset.csv")
+            let stage = prepareConfig()
+            if decide(.prepare, planned: stage, complete: { Self.finished(path("data"), loads: { _ = try PreparedDataset.load(path: dataset) }) }) {
+                try prepare(stage, into: path("data"), logger: logger)
+            }
+        }
+        // 2. pretrain
+        let pretrain = try LanguageModelJob(config: stageConfig(.pretrain, dataset: dataset), mode: .overwrite, logger: logger)
+        if decide(.pretrain, planned: pretrain.resolved, complete: { Self.finished(path("pretrain"), loads: { _ = try ModelCheckpoint.load(from: path("pretrain/model")) }) }) {
+            _ = try pretrain.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
+        }
+        // 3. finetune
+        let finetune = try LanguageModelJob(config: stageConfig(.finetune, dataset: dataset), mode: .overwrite, logger: logger)
+        if decide(.finetune, planned: finetune.resolved, complete: { Self.finished(path("finetune"), loads: { _ = try ModelCheckpoint.load(from: path("finetune/model")) }) }) {
+            _ = try finetune.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
+        }
+        // 4. classifier
+        let classifier = try ClassifierJob(config: stageConfig(.classifier, dataset: dataset), mode: .overwrite, logger: logger)
+        if decide(.classifier, planned: classifier.resolved, complete: { Self.finished(path("classifier"), loads: { _ = try ClassifierCheckpoint.load(from: path("classifier/model")) }) }) {
+            _ = try classifier.run(mode: .overwrite, command: "ulmfit train-classifier", logger: logger)
+        }
+        // 5. test: always evaluated (seconds), into RUN/test.
+        logger.info("== test: evaluating \(ConfigPath.display(path("classifier/model"))) on the test split")
+        let test = try EvaluationJob(config: stageConfig(.test, dataset: dataset), model: path("classifier/model"),
+                                     split: .test, out: path("test"), logger: logger)
+        let evaluation = try test.run(logger: logger)
+        try JobChecks.writeSummary(["command": "ulmfit run", "test_accuracy": evaluation.metrics.accuracy,
+                                    "test_mcc": evaluation.metrics.mcc.isFinite ? evaluation.metrics.mcc : NSNull()],
+                                   to: out)
+        return evaluation
+    }
+
+    /// The config of one stage: the pipeline's settings that stage uses, with its inputs and
+    /// folder set by the pipeline.
+    func stageConfig(_ stage: Stage, dataset: String) -> RunConfig {
+        var c: RunConfig
+        switch stage {
+        case .prepare:
+            return prepareConfig()
+        case .pretrain:
+            c = config.keeping(LanguageModelJob.uses.subtracting(["data.dataset"]))
+        case .finetune:
+            c = config.fineTuning.keeping(LanguageModelJob.uses.subtracting(["data.fasta", "data.vocab", "data.k", "data.stride",
+                                                                             "data.max_bases", "data.valid_fraction",
+                                                                             "model.emb", "model.hidden", "model.layers"]))
+            c.set("data.dataset", dataset)
+            c.set("data.init_from", path("pretrain/model"))
+        case .classifier:
+            c = config.keeping(ClassifierJob.uses.subtracting(["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden",
+                                                               "model.layers"]))
+            c.set("data.dataset", dataset)
+            c.set("data.encoder", path("finetune/model"))
+        case .test:
+            c = config.keeping(EvaluationJob.uses)
+            c.set("data.dataset", dataset)
+        }
+        c.set("out", path(stage.rawValue))
+        return c
+    }
+
+    func prepareConfig() -> RunConfig {
+        var c = config.keeping(Set(Self.prepareKeys)).filled(["data.split_seed"].compactMap(ConfigSchema.key))
+        c.set("out", path(Stage.prepare.rawValue))
+        return c
+    }
+
+    /// Writes RUN/data/dataset.csv from the configured files, then its config and summary.
+    func prepare(_ stage: RunConfig, into folder: String, logger: Logger) throws {
+        var preparation = DatasetPreparation()
+        for file in stage.data.csv ?? [] { try preparation.addCSV(path: file) }
+        for file in stage.data.positive ?? [] { try preparation.addFasta(path: file, label: 1) }
+        for file in stage.data.negative ?? [] { try preparation.addFasta(path: file, label: 0) }
+        let dataset = preparation.split(seed: stage.dataOptions.splitSeed)
+        try RunFolder.prepare(folder, mode: .overwrite)
+        try stage.write(keys: Self.prepareKeys.compactMap(ConfigSchema.key), to: (folder as NSString).appendingPathComponent("config.yaml"),
+                        header: "The resolved settings of `ulmfit run`'s prepare stage.")
+        try dataset.write(to: (folder as NSString).appendingPathComponent("dataset.csv"))
+        preparation.summary.split(separator: "\n").forEach { logger.info("\($0)") }
+        logger.info("dataset: \(dataset)")
+        try JobChecks.writeSummary(["command": "ulmfit run (prepare)", "train": dataset[.train].count,
+                                    "valid": dataset[.valid].count, "test": dataset[.test].count], to: folder)
+    }
+
+    /// A stage finished: its `summary.json` (written last) exists and its main output loads.
+    static func finished(_ folder: String, loads: () throws -> Void) -> Bool {
+        guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("summary.json")) else { return false }
+        return (try? loads()) != nil
+    }
+
+    /// The keys whose values differ, e.g. `training.lr: 0.002 -> 0.001`.
+    static func differences(_ old: RunConfig, _ new: RunConfig) -> [String] {
+        ConfigSchema.keys.compactMap { key in
+            let (a, b) = (key.display(in: old), key.display(in: new))
+            return a == b ? nil : "\(key.path): \(a ?? "unset") -> \(b ?? "unset")"
+        }
+    }
+
+    private func path(_ relative: String) -> String { (out as NSString).appendingPathComponent(relative) }
+}
+
+extension RunConfig {
+    /// Only the keys in `keys` (and their sources).
+    func keeping(_ keys: Set<String>) -> RunConfig {
+        var c = RunConfig()
+        for key in ConfigSchema.keys where keys.contains(key.path) { key.copy(from: self, into: &c) }
+        return c
+    }
+
+    /// Sets a path key to a value `ulmfit run` chose (source: `ulmfit run`).
+    mutating func set(_ key: String, _ value: String) {
+        ConfigSchema.key(key)?.set(&self, value)
+        sources[key] = PipelineJob.pipelineSource
+    }
+}

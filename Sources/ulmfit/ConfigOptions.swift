@@ -1,0 +1,36 @@
+import ArgumentParser
+import Pipeline
+
+/// `--config FILE` and `--set KEY=VALUE`: the config file under a command's options.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A YAML config (configs/*.yaml, or a run's config.yaml); options given on the command line "
+        + "override its values, and its relative paths are relative to its own folder.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any config key, e.g. --set classifier.lr=1e-2 "
+        + "(repeatable; the value as in a config file).", valueName: "key=value"))
+    var assignments: [String] = []
+
+    /// The config file's settings with `overrides` and `--set` on top, all through the same checks.
+    func resolve(_ overrides: [ConfigOverride?], exclusive: [[String]] = []) throws -> RunConfig {
+        let all = overrides.compactMap { $0 } + (try assignments.map(ConfigOverride.assignment))
+        return try RunConfig.resolve(file: config, overrides: all, exclusive: exclusive)
+    }
+}
+
+/// `--out` and `--overwrite` of the commands that write a run folder.
+struct OutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Results folder (out; default: runs/<command>).", valueName: "folder"))
+    var out: String?
+
+    @Flag(help: "Replace the run in --out if it holds one (otherwise such a folder is refused).")
+    var overwrite = false
+
+    var override: ConfigOverride? { .option("out", "--out", out) }
+    var mode: RunFolder.Mode { overwrite ? .overwrite : .fresh }
+}
+
+extension ArgumentHelp {
+    /// The help of a config key: its description and its default, from the schema.
+    static func key(_ path: String) -> ArgumentHelp { ArgumentHelp(ConfigSchema.help(path)) }
+}
