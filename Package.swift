@@ -67,6 +67,8 @@ let package = Package(
         .testTarget(name: "PipelineTests",
                     dependencies: ["Pipeline", "Training", "Model", "GenomicData", "Parallel"],
                     swiftSettings: simdFlags),
+        // Runs the built `ulmfit` binary: what a user types, what a user sees.
+        .testTarget(name: "CLITests", swiftSettings: simdFlags),
         .testTarget(name: "TrainingTests",
                     dependencies: ["Training", "Model", "Kernels", "GenomicData", "Parallel"],
                     swiftSettings: simdFlags),

@@ -114,10 +114,10 @@ public struct PipelineJob {
         func decide(_ stage: Stage, planned: RunConfig?, complete: () -> Bool) -> Bool {
             let folder = path(stage.rawValue)
             var reason: String?
-            if let rerun {
-                reason = "its input (\(rerun.rawValue)) was just run"
-            } else if !FileManager.default.fileExists(atPath: folder) {
+            if !FileManager.default.fileExists(atPath: folder) {
                 reason = "not run yet"
+            } else if let rerun {
+                reason = "its input (\(rerun.rawValue)) was just run"
             } else if let planned, let previous = try? RunConfig.load(path: (folder as NSString).appendingPathComponent("config.yaml")) {
                 let changed = Self.differences(previous, planned)
                 if !changed.isEmpty { reason = "settings changed: " + changed.joined(separator: "; ") }
@@ -191,9 +191,10 @@ public struct PipelineJob {
                                                                "model.layers"]))
             c.set("data.dataset", dataset)
             c.set("data.encoder", path("finetune/model"))
-        case .test:
+        case .test:   // evaluate writes to the folder it is given, not to `out`
             c = config.keeping(EvaluationJob.uses)
             c.set("data.dataset", dataset)
+            return c
         }
         c.set("out", path(stage.rawValue))
         return c

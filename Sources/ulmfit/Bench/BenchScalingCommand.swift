@@ -86,7 +86,6 @@ struct BenchScalingCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputFile.makeDirectory(out)
         let settings = try model.settings(layout: layout)
         let config = try model.modelConfig(settings)
         let options = settings.languageModelTrainerOptions
@@ -101,6 +100,7 @@ struct BenchScalingCommand: ParsableCommand {
         for w in try parsedWorkerCounts() {
             _ = try WorkerLayout(spec: spec(workers: w), topology: topology)
         }
+        try OutputFile.checkCanCreateDirectory(out)
         var records: [StepRecord] = []
         for w in try parsedWorkerCounts() {
             print("== \(w) worker(s)")
@@ -140,6 +140,7 @@ struct BenchScalingCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try OutputFile.makeDirectory(out)
         let jsonPath = (out as NSString).appendingPathComponent("scaling.json")
         try OutputFile.write(encoder.encode(report), to: jsonPath, wanted: "the scaling results")
         let csvPath = (out as NSString).appendingPathComponent("scaling.csv")
