@@ -15,7 +15,10 @@ final class CLI {
     /// The scratch folder (the working directory of every command); removed with this value.
     let folder: String
 
+    /// The binary under test: $ULMFIT_BINARY if set (e.g. an older build, to see a test fail), else
+    /// the one built beside the tests.
     static let binary: String = {
+        if let given = ProcessInfo.processInfo.environment["ULMFIT_BINARY"] { return given }
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ulmfit")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside.path }
         // `swift test` may start the tests through a helper: fall back to the package's build folder.
