@@ -2,10 +2,13 @@
 // GenomicULMFiT: a data-parallel genomic ULMFiT trainer for many-core CPU servers.
 //
 // Module layout follows the data flow:
-//   GenomicData (FASTA, k-mer tokenizer, vocabulary, batches)
+//   SeededRandom (counter-based random streams), OutputFiles (every file written: atomic, named errors)
+//   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, batches)
 //   -> Kernels (GEMM, vectorized math)  -> Model (AWD-LSTM layers, heads, losses)
 //   -> Parallel (hwloc topology, pinned workers, barriers, all-reduce)
-//   -> Training (AdamW, schedules, layer groups, trainers) -> ulmfit (CLI)
+//   -> Training (AdamW, schedules, layer groups, trainers)
+//   -> Reporting (metrics logs, charts) -> Pipeline (config schema, checkpoints, checked runs)
+//   -> ulmfit (CLI; benchmarks in Sources/ulmfit/Bench)
 import PackageDescription
 
 /// Hot loops are written with `SIMD8<Float>`; without a target CPU the compiler lowers them to
