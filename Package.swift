@@ -2,13 +2,14 @@
 // GenomicULMFiT: a data-parallel genomic ULMFiT trainer for many-core CPU servers.
 //
 // Module layout follows the data flow:
-//   SeededRandom (counter-based random streams), OutputFiles (every file written: atomic, named errors)
-//   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, batches)
-//   -> Kernels (GEMM, vectorized math)  -> Model (AWD-LSTM layers, heads, losses)
-//   -> Parallel (hwloc topology, pinned workers, barriers, all-reduce)
-//   -> Training (AdamW, schedules, layer groups, trainers)
-//   -> Reporting (metrics logs, charts) -> Pipeline (config schema, checkpoints, checked runs)
-//   -> ulmfit (CLI; benchmarks in Sources/ulmfit/Bench)
+//   SeededRandom (counter-based random streams: masks, shuffles, splits, initialization),
+//   OutputFiles (every file a run writes: atomic, errors that name the path and the cause)
+//   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
+//   -> Kernels (aligned buffers, GEMM, vectorized math) -> Model (AWD-LSTM layers, heads, losses)
+//   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter)
+//   -> Training (AdamW, schedules, layer groups, the data-parallel engine and trainers)
+//   -> Reporting (metrics logs, SVG charts) -> Pipeline (the config schema, checkpoints, the checked runs)
+//   -> ulmfit (the command line; benchmarks in Sources/ulmfit/Bench)
 import PackageDescription
 
 /// Hot loops are written with `SIMD8<Float>`; without a target CPU the compiler lowers them to
@@ -43,11 +44,10 @@ let package = Package(
         .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom", "OutputFiles"], swiftSettings: simdFlags),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
-        .target(name: "Parallel", dependencies: ["CHwloc"], swiftSettings: simdFlags),
+        .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
         .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         .target(name: "Training",
-                dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom",
-                               .product(name: "Logging", package: "swift-log")],
+                dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],
                 swiftSettings: simdFlags),
         .target(name: "Pipeline",
                 dependencies: ["GenomicData", "Model", "Parallel", "Training", "Reporting", "Kernels", "OutputFiles",
@@ -56,22 +56,24 @@ let package = Package(
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",
-            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Training", "Reporting", "Pipeline", "OutputFiles",
+            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom", "Training", "Reporting",
+                           "Pipeline", "OutputFiles",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: simdFlags),
 
         .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),
+        // The command line: commands parsed in process (@testable), and the built binary run as a
+        // user runs it (CLI.swift).
+        .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData"], swiftSettings: simdFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),
-        .testTarget(name: "ParallelTests", dependencies: ["Parallel"], swiftSettings: simdFlags),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel", "Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "OutputFiles"], swiftSettings: simdFlags),
         .testTarget(name: "PipelineTests",
-                    dependencies: ["Pipeline", "Training", "Model", "GenomicData", "Parallel"],
+                    dependencies: ["Pipeline", "Training", "Model", "Kernels", "GenomicData", "Parallel"],
                     swiftSettings: simdFlags),
-        // Runs the built `ulmfit` binary: what a user types, what a user sees.
-        .testTarget(name: "CLITests", swiftSettings: simdFlags),
         .testTarget(name: "TrainingTests",
                     dependencies: ["Training", "Model", "Kernels", "GenomicData", "Parallel"],
                     swiftSettings: simdFlags),

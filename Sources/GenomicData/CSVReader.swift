@@ -7,21 +7,26 @@ struct CSVReader {
     let path: String
 
     /// Calls `body` with the fields of each data row (in the order of `columns`) and the row's
-    /// line number. The header must contain every name in `columns` (any order, extra columns
-    /// allowed); `alternatives` maps a column to other accepted names (e.g. "label" for "class").
+    /// line number. The header must contain every name in `columns` (any case and order, extra
+    /// columns allowed, e.g. pandas' unnamed index column); `alternatives` maps a column to other
+    /// accepted names (e.g. "label" for "class"). Returns the header's column names (lower-cased).
+    @discardableResult
     func forEachRow(columns: [String], alternatives: [String: [String]] = [:],
-                    _ body: ([Substring], Int) throws -> Void) throws {
+                    _ body: ([Substring], Int) throws -> Void) throws -> [String] {
         let reader = try LineReader(path: path)
         var positions: [Int]? = nil
+        var header: [String] = []
         var width = 0
         try reader.forEachLine { bytes, number in
-            let line = String(decoding: bytes, as: UTF8.self)
+            var line = String(decoding: bytes, as: UTF8.self)
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { return }
+            if positions == nil, line.hasPrefix("\u{FEFF}") { line.removeFirst() }   // a byte-order mark (Excel)
             let fields = CSVReader.split(line)
             guard let columnsAt = positions else {
                 let names = fields.map { $0.trimmingSpaces().lowercased() }
+                header = names
                 positions = try columns.map { column in
-                    let accepted = [column] + (alternatives[column] ?? [])
+                    let accepted = ([column] + (alternatives[column] ?? [])).map { $0.lowercased() }
                     guard let at = names.firstIndex(where: { accepted.contains($0) }) else {
                         throw DataError(file: path, line: number, field: column,
                                         "header row must name a '\(accepted.joined(separator: "' or '"))' column; found \(names.map { "'\($0)'" }.joined(separator: ", "))")
@@ -38,6 +43,7 @@ struct CSVReader {
             try body(columnsAt.map { fields[$0] }, number)
         }
         guard positions != nil else { throw DataError(file: path, "file is empty (a header row is required)") }
+        return header
     }
 
     /// Splits on commas, trims spaces and removes one pair of surrounding double quotes.

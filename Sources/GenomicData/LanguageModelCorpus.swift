@@ -21,6 +21,9 @@ public struct LanguageModelCorpus: Sendable {
     public var validTokens: Int { valid.reduce(0) { $0 + $1.count } }
 
     /// Reads FASTA genomes (plain or .gz).
+    ///
+    /// Throws a `DataError` for unreadable input, no sequence to train on, or a vocabulary that
+    /// maps most tokens to `xxunk` (naming the vocabulary file and the rate).
     /// - Parameters:
     ///   - maxBases: stop after this many bases in total (a slice for quick runs).
     ///   - minSegment: pure-ACGT segments shorter than this are skipped (counted in the summary).
@@ -61,10 +64,12 @@ public struct LanguageModelCorpus: Sendable {
         guard corpus.trainTokens > 0 else {
             throw DataError(file: paths.first, "no ACGT sequence long enough to train on")
         }
+        try corpus.checkUnknownTokens(vocabulary: encoder.vocabulary, data: paths.joined(separator: ", "))
         return corpus
     }
 
-    /// The train and valid splits of a prepared dataset, one document per sequence.
+    /// The train and valid splits of a prepared dataset, one document per sequence. Throws as
+    /// `fromFasta` does.
     public static func fromPreparedDataset(path: String, encoder: KmerEncoder) throws -> LanguageModelCorpus {
         let dataset = try PreparedDataset.load(path: path)
         var corpus = LanguageModelCorpus()
@@ -73,6 +78,16 @@ public struct LanguageModelCorpus: Sendable {
         corpus.bases = dataset[.train].sequences.reduce(0) { $0 + $1.count }
         corpus.summaries.append("\(path): \(dataset[.train].count) train and \(dataset[.valid].count) valid sequences")
         guard corpus.trainTokens > 0 else { throw DataError(file: path, "the train split is empty") }
+        try corpus.checkUnknownTokens(vocabulary: encoder.vocabulary, data: path)
         return corpus
+    }
+
+    /// Throws when the vocabulary maps most tokens to `xxunk`; adds a warning line to
+    /// `summaries` when it maps many (see `UnknownTokenRate`).
+    private mutating func checkUnknownTokens(vocabulary: Vocabulary, data: String) throws {
+        var rate = UnknownTokenRate()
+        for document in train { rate.count(document) }
+        for document in valid { rate.count(document) }
+        if let warning = try rate.check(vocabulary: vocabulary, data: data) { summaries.append("warning: \(warning)") }
     }
 }

@@ -43,25 +43,30 @@ final class LineReader {
 
     /// Calls `body` with each line (without its `\n` and without a trailing `\r`) and the
     /// line's 1-based number. A final line without a newline is delivered too.
+    ///
+    /// Throws a `DataError` naming the file, the line and the byte offset when a compressed file
+    /// is truncated or corrupt: `gzread` returning 0 means "no more data", not "the stream was
+    /// complete", so the end is accepted only when zlib reports no error and end of file. The
+    /// unfinished last line of a truncated file is never delivered. Concatenated gzip members
+    /// (bgzip files) are read through to the end.
     func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
         var filled = 0      // bytes in storage[0..<filled]
         var lineNumber = 0
+        var decompressed = 0   // bytes gzread has handed out, for error messages
         while true {
             if filled == capacity { grow() }   // one line longer than the buffer: make room
             let want = UInt32(min(capacity - filled, Int(Int32.max)))
             let got = gzread(file, storage + filled, want)
-            if got < 0 {
-                var code: Int32 = 0
-                let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
-                throw DataError(file: path, line: lineNumber + 1, "cannot read file: \(message)")
-            }
+            if got < 0 { throw streamError(line: lineNumber + 1, decompressed: decompressed) }
             if got == 0 {
+                try checkCompleteEnd(line: lineNumber + 1, decompressed: decompressed)
                 if filled > 0 {
                     lineNumber += 1
                     try body(trimmed(storage, filled), lineNumber)
                 }
                 return
             }
+            decompressed += Int(got)
             let end = filled + Int(got)
             var start = 0
             while start < end,
@@ -75,6 +80,39 @@ final class LineReader {
             filled = end - start
             if start > 0 && filled > 0 { memmove(storage, storage + start, filled) }
         }
+    }
+
+    /// After `gzread` returned 0: throws unless zlib says the input ended cleanly.
+    private func checkCompleteEnd(line: Int, decompressed: Int) throws {
+        var code: Int32 = Z_OK
+        _ = gzerror(file, &code)
+        if code == Z_BUF_ERROR {
+            // zlib's code for "the input ended in the middle of a gzip stream".
+            throw DataError(file: path, line: line,
+                            "truncated gzip file: the compressed data ends at byte \(gzoffset(file)) before the "
+                            + "end of its stream (\(decompressed) bytes decompressed); the file is incomplete "
+                            + "(an interrupted download or copy?)")
+        }
+        if code != Z_OK { throw streamError(line: line, decompressed: decompressed) }
+        guard gzeof(file) != 0 else {
+            throw DataError(file: path, line: line,
+                            "reading stopped at byte \(gzoffset(file)) before the end of the file "
+                            + "(\(decompressed) bytes read)")
+        }
+    }
+
+    /// A read error or corrupt compressed data, with zlib's reason and where it happened.
+    private func streamError(line: Int, decompressed: Int) -> DataError {
+        var code: Int32 = Z_OK
+        var reason = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+        if reason.hasPrefix("\(path): ") { reason.removeFirst(path.count + 2) }   // zlib prefixes the path
+        if code == Z_ERRNO {
+            return DataError(file: path, line: line, "cannot read file: \(String(cString: strerror(errno)))")
+        }
+        let what = code == Z_DATA_ERROR ? "corrupt gzip data" : "cannot read file"
+        return DataError(file: path, line: line,
+                         "\(what) (zlib: \(reason)) near compressed byte \(gzoffset(file)), "
+                         + "after \(decompressed) bytes decompressed")
     }
 
     private func trimmed(_ base: UnsafeMutablePointer<UInt8>, _ count: Int) -> UnsafeBufferPointer<UInt8> {

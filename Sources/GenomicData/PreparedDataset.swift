@@ -22,7 +22,7 @@ public struct PreparedDataset: Equatable, Sendable, CustomStringConvertible {
         DatasetSplit.allCases.map { split in
             let counts = self[split].countsByLabel.sorted { $0.key > $1.key }
                 .map { "label \($0.key): \($0.value)" }.joined(separator: ", ")
-            return "\(split.rawValue) \(self[split].count) (\(counts))"
+            return "\(split.rawValue) \(self[split].count)" + (counts.isEmpty ? "" : " (\(counts))")
         }.joined(separator: ", ")
     }
 

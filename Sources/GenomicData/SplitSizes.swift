@@ -23,6 +23,14 @@ public struct SplitSizes: Equatable, Sendable, CustomStringConvertible {
         test = count - trainAndValid
     }
 
+    /// The reference's 90/10 cut of `count` train+valid sequences (no test): `train =
+    /// Int(count * 0.9)`, the rest valid. For a published split that gives train and test only.
+    public init(trainAndValid count: Int) {
+        train = Int(Double(count) * 0.9)
+        valid = count - train
+        test = 0
+    }
+
     public var total: Int { train + valid + test }
 
     public static func + (a: SplitSizes, b: SplitSizes) -> SplitSizes {

@@ -20,13 +20,14 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
     public let stride: Int
     /// All tokens in id order (`tokens[0] == "xxpad"`, `tokens[1] == "xxunk"`).
     public let tokens: [String]
-    /// The file this vocabulary was loaded from or saved to, for error messages.
+    /// The file this vocabulary was loaded from (or else first saved to), for error messages: a
+    /// copy saved into a run folder does not hide the file the user gave.
     public private(set) var source: String?
 
     private let ids: [String: Int32]
 
     /// A vocabulary from k-mers in id order (specials are added in front).
-    /// Throws when a token is not a k-length ACGT k-mer or appears twice.
+    /// Throws when there are no k-mers, or a token is not a k-length ACGT k-mer or appears twice.
     public init(kmers: [String], k: Int, stride: Int) throws {
         try self.init(tokens: Vocabulary.specialTokens + kmers, k: k, stride: stride, source: nil)
     }
@@ -39,6 +40,10 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
                 throw DataError(file: source, field: "tokens",
                                 "token \(i) must be '\(special)', found \(tokens.count > i ? "'\(tokens[i])'" : "nothing")")
             }
+        }
+        guard tokens.count > Vocabulary.specialTokens.count else {
+            throw DataError(file: source, field: "tokens",
+                            "no k-mers, only \(Vocabulary.specialTokens.joined(separator: " and ")): every token would be xxunk")
         }
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
@@ -75,6 +80,11 @@ public struct Vocabulary: Sendable, CustomStringConvertible {
         var kmers = counts.filter { $0.value >= minFrequency }
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map(\.key)
+        guard !kmers.isEmpty else {
+            throw counts.isEmpty
+                ? DataError(field: "k", "no k-mers to count: no sequence has \(k) A/C/G/T bases in a row")
+                : DataError(field: "minFrequency", "none of the \(counts.count) k-mers is seen at least \(minFrequency) times")
+        }
         if let maxSize, kmers.count > maxSize - specialTokens.count {
             kmers.removeLast(kmers.count - (maxSize - specialTokens.count))
         }
@@ -131,7 +141,7 @@ extension Vocabulary {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         try OutputFile.write(data, to: path, wanted: "the vocabulary")
-        source = path
+        if source == nil { source = path }
     }
 
     /// Reads a vocabulary file; errors name the file and the field that is missing or wrong.

@@ -1,3 +1,5 @@
+import Kernels
+
 /// One worker's replica of the AWD-LSTM encoder: its activations, masks, gradient scratch and
 /// recurrent state for up to `streamCapacity` streams and `stepCapacity` time steps, allocated
 /// once (by the worker, so the memory is local to it) and reused every step.
@@ -166,7 +168,7 @@ public final class AWDLSTMEncoder {
         let packed = shared.packed(layer: l)
         return LSTMWeights(weightIH: params + s.weightIH.offset, weightHH: shared.weightHH(layer: l, params: params),
                            biasIH: params + s.biasIH.offset, biasHH: params + s.biasHH.offset,
-                           packedForward: packed.forward, packedBackward: packed.backward)
+                           packedForward: packed.forward, packedBackward: packed.backward, gemm: shared.gemm)
     }
 
     private func gradients(_ l: Int, _ grads: UnsafeMutablePointer<Float>) -> LSTMGradients {

@@ -1,3 +1,5 @@
+import Kernels
+
 /// One worker's part of the classifier: the AWD-LSTM encoder over its sequences of a
 /// minibatch, run from a zero state through all steps (backward truncated every `bptt` steps,
 /// like fastai's SentenceEncoder), and the masked concat pooling into its rows of features.

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// The pooling classifier's head over a whole minibatch of pooled features, forward and
 /// backward, with the cross-entropy loss. Runs on one thread after the workers' features are

@@ -14,13 +14,17 @@ public struct LSTMWeights {
     /// W_hh as [4H, H]), once per minibatch; nil uses OpenBLAS on the plain matrix.
     public var packedForward: PackedMatrix?
     public var packedBackward: PackedMatrix?
+    /// The backends of the batched products (the per-step ones follow `packedForward`).
+    public var gemm: GemmPolicy
 
     public init(weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
                 biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>,
-                packedForward: PackedMatrix? = nil, packedBackward: PackedMatrix? = nil) {
+                packedForward: PackedMatrix? = nil, packedBackward: PackedMatrix? = nil,
+                gemm: GemmPolicy = .measured) {
         self.weightIH = weightIH; self.weightHH = weightHH
         self.biasIH = biasIH; self.biasHH = biasHH
         self.packedForward = packedForward; self.packedBackward = packedBackward
+        self.gemm = gemm
     }
 }
 
@@ -50,7 +54,7 @@ public enum LSTMLayer {
                                steps T: Int, streams b: Int, input I: Int, hidden H: Int) {
         let G = 4 * H
         gemm(.none, .transposed, m: T * b, n: G, k: I, a: x, lda: I, b: w.weightIH, ldb: I,
-             beta: 0, c: gates, ldc: G, backend: GemmPolicy.projection)
+             beta: 0, c: gates, ldc: G, backend: w.gemm.projection)
         for t in 0 ..< T {
             let gt = gates + t * b * G
             if let packed = w.packedForward {
@@ -101,13 +105,13 @@ public enum LSTMLayer {
         }
         // dW_ih += dG^T x ; dW_hh += dG^T h_{t-1} ; db += column sums of dG ; dx = dG W_ih
         gemm(.transposed, .none, m: G, n: I, k: T * b, a: gates, lda: G, b: x, ldb: I,
-             beta: 1, c: dw.weightIH, ldc: I, backend: GemmPolicy.weightGradient)
+             beta: 1, c: dw.weightIH, ldc: I, backend: w.gemm.weightGradient)
         gemm(.transposed, .none, m: G, n: H, k: T * b, a: gates, lda: G, b: h, ldb: H,
-             beta: 1, c: dw.weightHH, ldc: H, backend: GemmPolicy.weightGradient)
+             beta: 1, c: dw.weightHH, ldc: H, backend: w.gemm.weightGradient)
         addColumnSums(gates, rows: T * b, columns: G, into: dw.biasIH, and: dw.biasHH)
         if let dx {
             gemm(.none, .none, m: T * b, n: I, k: G, a: gates, lda: G, b: w.weightIH, ldb: I,
-                 beta: 0, c: dx, ldc: I, backend: GemmPolicy.projection)
+                 beta: 0, c: dx, ldc: I, backend: w.gemm.projection)
         }
     }
 }

@@ -121,16 +121,16 @@ public final class LanguageModel {
             RNNDropout.apply(dropped.pointer, mask: outputMask.pointer, rows: N, streams: b, width: E)
         }
         var loss = decode(steps: T, streams: b, params: params, targets: targets,
-                          gradScale: 1 / Float(normalizer.tokens))
+                          gradScale: 1 / Float(normalizer.tokens), backend: shared.gemm.projection)
         let forwardEnd = DispatchTime.now().uptimeNanoseconds
         lastForwardNanoseconds = forwardEnd - start
 
         // Backward through the tied decoder: dDropped = dLogits E ; dE += dLogits^T dropped.
         let table = params + parameters.encoder.embedding.offset
         gemm(.none, .none, m: N, n: E, k: V, a: logits.pointer, lda: V, b: table, ldb: E,
-             beta: 0, c: dRaw.pointer, ldc: E)
+             beta: 0, c: dRaw.pointer, ldc: E, backend: shared.gemm.projection)
         gemm(.transposed, .none, m: V, n: E, k: N, a: logits.pointer, lda: V, b: dropped.pointer, ldb: E,
-             beta: 1, c: grads + parameters.encoder.embedding.offset, ldc: E)
+             beta: 1, c: grads + parameters.encoder.embedding.offset, ldc: E, backend: shared.gemm.weightGradient)
         addColumnSums(logits.pointer, rows: N, columns: V, into: grads + parameters.decoderBias.offset)
 
         // AR: alpha * mean(dropped^2) over the whole minibatch.
@@ -172,7 +172,8 @@ public final class LanguageModel {
         let raw = encoder.forward(tokens: tokens, steps: T, streams: b, params: params,
                                   shared: shared, dropout: nil)
         dropped.pointer.update(from: raw, count: T * b * config.embeddingSize)
-        let loss = decode(steps: T, streams: b, params: params, targets: targets, gradScale: nil)
+        let loss = decode(steps: T, streams: b, params: params, targets: targets, gradScale: nil,
+                          backend: shared.gemm.projection)
         encoder.carryState()
         return loss
     }
@@ -180,11 +181,11 @@ public final class LanguageModel {
     /// logits = dropped E^T + bias; cross-entropy per row. With `gradScale`, `logits` is
     /// replaced by dLoss/dLogits = (softmax - onehot) * gradScale.
     private func decode(steps T: Int, streams b: Int, params: UnsafePointer<Float>,
-                        targets: UnsafePointer<Int32>, gradScale: Float?) -> LanguageModelLoss {
+                        targets: UnsafePointer<Int32>, gradScale: Float?, backend: GemmBackend) -> LanguageModelLoss {
         let c = config, E = c.embeddingSize, V = c.vocabSize, N = T * b
         let table = params + parameters.encoder.embedding.offset
         gemm(.none, .transposed, m: N, n: V, k: E, a: dropped.pointer, lda: E, b: table, ldb: E,
-             beta: 0, c: logits.pointer, ldc: V)
+             beta: 0, c: logits.pointer, ldc: V, backend: backend)
         var loss = LanguageModelLoss()
         let bias = params + parameters.decoderBias.offset
         for row in 0 ..< N {

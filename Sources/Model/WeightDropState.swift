@@ -12,7 +12,7 @@ public final class WeightDropState: @unchecked Sendable {
     private let masks: [FloatBuffer]
     private let effective: [FloatBuffer]
     /// Per layer: W_hh^T packed as the forward product's B ([H, 4H]) and W_hh as the backward's
-    /// ([4H, H]); nil when `GemmPolicy.recurrent` is OpenBLAS.
+    /// ([4H, H]); nil when `gemm.recurrent` is OpenBLAS.
     private let packedForward: [PackedMatrix?]
     private let packedBackward: [PackedMatrix?]
     /// Per layer: packed since the last `prepare` (raw storage: parts write distinct layers).
@@ -21,9 +21,12 @@ public final class WeightDropState: @unchecked Sendable {
     public let embeddingMask: FloatBuffer
     /// Whether the current step uses the masks (training with p > 0) or the raw weights.
     public private(set) var active = false
+    /// The GEMM backends every layer uses with this state.
+    public let gemm: GemmPolicy
 
-    public init(parameters: AWDLSTMParameters) {
+    public init(parameters: AWDLSTMParameters, gemm: GemmPolicy = .measured) {
         self.parameters = parameters
+        self.gemm = gemm
         let c = parameters.config
         let size = { (l: Int) in c.weightP > 0 ? 4 * c.outputSize(layer: l) * c.outputSize(layer: l) : 0 }
         masks = (0 ..< c.layerCount).map { FloatBuffer(count: size($0)) }
@@ -32,7 +35,7 @@ public final class WeightDropState: @unchecked Sendable {
         embeddingMask.pointer.update(repeating: 1, count: c.vocabSize)
         packedFresh = .allocate(capacity: c.layerCount)
         packedFresh.initialize(repeating: false, count: c.layerCount)
-        let pack = GemmPolicy.recurrent == .ownSIMD
+        let pack = gemm.recurrent == .ownSIMD
         packedForward = (0 ..< c.layerCount).map { l in
             let h = c.outputSize(layer: l)
             return pack ? PackedMatrix(k: h, n: 4 * h) : nil

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Kernels
 
 /// Shared-memory reduce-scatter of W gradient buffers (`GradientReducer`).
 ///
@@ -21,7 +19,8 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
     /// Number of gradient buffers summed (the workers' own, or the fixed shards').
     public let sourceCount: Int
     public let count: Int
-    public let reduced: UnsafeMutablePointer<Float>
+    public var reduced: UnsafeMutablePointer<Float> { reducedBuffer.pointer }
+    private let reducedBuffer: FloatBuffer
     private let gradients: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     private let slices: [Range<Int>]
     private let barrier: SpinBarrier
@@ -48,19 +47,12 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
             min(count, $0.lowerBound * ReduceScatter.alignment)..<min(count, $0.upperBound * ReduceScatter.alignment)
         }
         // Not zeroed here: each owner's first write places its slice's pages (first touch).
-        var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, max(64, count * 4)) == 0, let raw else {
-            fatalError("out of memory allocating the reduced gradient (\(count) floats)")
-        }
-        reduced = raw.bindMemory(to: Float.self, capacity: count)
+        reducedBuffer = FloatBuffer(uninitializedCount: count)
         gradients = .allocate(capacity: sourceCount)
         gradients.initialize(repeating: nil, count: sourceCount)
     }
 
-    deinit {
-        free(reduced)
-        gradients.deallocate()
-    }
+    deinit { gradients.deallocate() }
 
     /// Registers source `worker`'s gradient buffer (at least `count` floats, typically from
     /// `WorkerMemory.allocate` on the worker that fills it). Call before the first `reduce`;

@@ -1,4 +1,5 @@
 import CHwloc
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,34 +23,6 @@ public enum MemoryPolicy: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A zeroed, at least 64-byte aligned Float buffer placed near one worker; freed on deinit.
-public final class AlignedBuffer: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<Float>
-    public let count: Int
-    public let policy: MemoryPolicy
-    private let byteCount: Int
-    private let topology: Topology?  // set when hwloc owns the memory
-
-    fileprivate init(pointer: UnsafeMutablePointer<Float>, count: Int, byteCount: Int,
-                     policy: MemoryPolicy, topology: Topology?) {
-        self.pointer = pointer
-        self.count = count
-        self.byteCount = byteCount
-        self.policy = policy
-        self.topology = topology
-    }
-
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
-
-    deinit {
-        if let topology {
-            hwloc_free(topology.handle, pointer, byteCount)
-        } else {
-            free(pointer)
-        }
-    }
-}
-
 /// Allocates memory for one worker near the core it runs on.
 ///
 /// Call `allocate` on the worker's own thread, after it has been bound: the buffer is zeroed
@@ -65,25 +38,17 @@ public struct WorkerMemory: Sendable {
     }
 
     /// A zeroed buffer of `count` floats: bound to the worker's NUMA node through hwloc when
-    /// the system allows it, else first-touch (see `AlignedBuffer.policy`).
-    public func allocate(count: Int) -> AlignedBuffer {
+    /// the system allows it, else first-touch; `policy` says which.
+    public func allocate(count: Int) -> (buffer: FloatBuffer, policy: MemoryPolicy) {
         precondition(count >= 0, "cannot allocate \(count) floats")
-        // Whole cache lines, at least one, so SIMD loops may read a full last line.
-        let byteCount = max(64, (count * MemoryLayout<Float>.stride + 63) & ~63)
+        let byteCount = FloatBuffer.byteCount(for: count)
         if let raw = bindToNode(byteCount) {
-            let pointer = raw.bindMemory(to: Float.self, capacity: byteCount / 4)
-            pointer.initialize(repeating: 0, count: byteCount / 4)
-            return AlignedBuffer(pointer: pointer, count: count, byteCount: byteCount,
-                                 policy: .boundToNode(placement.numaNode), topology: topology)
+            raw.initializeMemory(as: Float.self, repeating: 0, count: byteCount / 4)
+            let topology = self.topology
+            let buffer = FloatBuffer(adopting: raw, count: count) { hwloc_free(topology.handle, $0, byteCount) }
+            return (buffer, .boundToNode(placement.numaNode))
         }
-        var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, byteCount) == 0, let raw else {
-            fatalError("out of memory allocating \(byteCount) bytes for worker \(placement.worker)")
-        }
-        let pointer = raw.bindMemory(to: Float.self, capacity: byteCount / 4)
-        pointer.initialize(repeating: 0, count: byteCount / 4)  // the first touch
-        return AlignedBuffer(pointer: pointer, count: count, byteCount: byteCount,
-                             policy: .firstTouch, topology: nil)
+        return (FloatBuffer(count: count), .firstTouch)   // zeroed here: the first touch
     }
 
     private func bindToNode(_ byteCount: Int) -> UnsafeMutableRawPointer? {

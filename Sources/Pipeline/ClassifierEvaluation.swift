@@ -24,7 +24,7 @@ public struct ClassifierEvaluation: Sendable {
     public static func measure(_ trainer: ClassifierTrainer, sequences: [[Int32]], labels: [Int32],
                                batchSize: Int) throws -> ClassifierEvaluation {
         let batches = try ClassificationBatches(sequences: sequences, labels: labels, batchSize: batchSize)
-        let (probabilities, loss, _) = trainer.predict(batches)
+        let (probabilities, loss, _) = try trainer.predict(batches)
         return try ClassifierEvaluation(labels: labels, probabilities: probabilities, loss: loss,
                                         classCount: trainer.parameters.classCount)
     }

@@ -53,8 +53,8 @@ public struct ClassifierJob {
         logger.info("dataset: \(prepared)")
         var checkpoint: (ModelCheckpoint, [Float])?
         let vocabulary: Vocabulary
-        if config.data.encoder != nil {
-            checkpoint = try JobChecks.loadLanguageModel("data.encoder", in: config)
+        if let path = config.data.encoder {
+            checkpoint = try JobChecks.loadLanguageModel(path, key: "data.encoder", in: config)
             vocabulary = try JobChecks.vocabulary(of: checkpoint!.0)
         } else if config.data.vocab != nil {
             vocabulary = try JobChecks.loadVocabulary(config)
@@ -66,6 +66,7 @@ public struct ClassifierJob {
         self.vocabulary = vocabulary
         let encoder = try JobChecks.naming("data.k", in: config) { try KmerEncoder(vocabulary: vocabulary) }
         let data = try EncodedClassificationData(dataset: prepared, encoder: encoder, source: datasetPath)
+        data.warnings.forEach { logger.warning("\($0)") }
         self.data = data
         let modelConfig = checkpoint.map { EncoderTransfer.classifierConfig(of: $0.0, dropMult: 1) }
             ?? config.classifierConfig(vocabSize: vocabulary.count)

@@ -44,38 +44,6 @@ public struct ClassifierRunSummary: Sendable {
     public var test: ClassifierEvaluation?
 }
 
-/// The classifier's data: each split tokenized to ids.
-public struct EncodedClassificationData: Sendable {
-    public var splits: [DatasetSplit: (sequences: [[Int32]], labels: [Int32])] = [:]
-    /// Classes: the largest label of any split plus one (at least 2).
-    public let classCount: Int
-    /// The longest sequence in tokens.
-    public let maxLength: Int
-
-    /// Tokenizes every split with `encoder`.
-    /// - Throws: `DataError` when a sequence is shorter than k (no tokens).
-    public init(dataset: PreparedDataset, encoder: KmerEncoder, source: String? = nil) throws {
-        var maxLabel: Int32 = 1, maxLength = 0
-        for split in DatasetSplit.allCases {
-            let part = dataset[split]
-            let sequences = part.sequences.map(encoder.encode)
-            if let empty = sequences.firstIndex(where: \.isEmpty) {
-                throw DataError(file: source, field: "sequence", "\(split.rawValue) sequence \(empty) has "
-                    + "\(part.sequences[empty].count) bases, fewer than k = \(encoder.tokenizer.k)")
-            }
-            splits[split] = (sequences, part.labels)
-            maxLabel = max(maxLabel, part.labels.max() ?? 0)
-            maxLength = max(maxLength, sequences.map(\.count).max() ?? 0)
-        }
-        classCount = Int(maxLabel) + 1
-        self.maxLength = maxLength
-    }
-
-    public subscript(split: DatasetSplit) -> (sequences: [[Int32]], labels: [Int32]) {
-        splits[split] ?? ([], [])
-    }
-}
-
 /// Trains the pooling classifier on `data`'s train split with the data-parallel trainer, one
 /// one-cycle fit per stage (gradual unfreezing), validating after every epoch and testing at
 /// the end. Writes per-step and per-epoch metrics (JSONL and CSV), test.json, predictions.csv
@@ -100,6 +68,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     guard !options.stages.isEmpty, options.stages.allSatisfy({ $0.epochs >= 1 }) else {
         throw TrainingError.invalidLayout("need at least one stage, each of at least one epoch")
     }
+    data.warnings.forEach { log("warning: \($0)") }
     let stageSteps = options.stages.map { min(options.maxStepsPerStage ?? .max, $0.epochs * stepsPerEpoch) }
     let totalSteps = stageSteps.reduce(0, +)
 
@@ -152,7 +121,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                     ("step", .integer(trainer.step)), ("stage", .integer(s + 1)), ("epoch", .integer(epoch)),
                     ("loss", .number(r.loss)), ("smooth_loss", .number(smoothLoss)), ("accuracy", .number(r.accuracy)),
                     ("lr", .number(settings.learningRates.last ?? 0)), ("lr_first", .number(settings.learningRates.first ?? 0)),
-                    ("beta1", .number(settings.beta1)),
+                    ("beta1", .number(settings.beta1)), ("grad_norm", .number(r.gradNorm)),
                     ("sequences_per_s", .number(Double(r.sequences) / (r.timing.wall * 1e-9))),
                     ("prepare_ms", .number(r.timing.prepare * 1e-6)), ("forward_ms", .number(r.timing.forward * 1e-6)),
                     ("backward_ms", .number(r.timing.backward * 1e-6)), ("allreduce_ms", .number(r.timing.allReduce * 1e-6)),

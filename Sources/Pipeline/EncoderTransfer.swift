@@ -1,3 +1,4 @@
+import Kernels
 import Model
 
 /// Moves a fine-tuned language model's encoder into a fresh classifier (fastai's

@@ -50,8 +50,7 @@ public struct EvaluationJob {
         guard part.count > 0 else {
             throw config.error("data.dataset", "\(ConfigPath.display(datasetPath)) has no \(split.rawValue) split")
         }
-        let data = try EncodedClassificationData(dataset: PreparedDataset(splits: [.test: part]), encoder: encoder,
-                                                 source: datasetPath)[.test]
+        let data = try EncodedClassificationData.encode(part, split: split, encoder: encoder, source: datasetPath)
         sequences = data.sequences
         labels = data.labels
         batch = max(config.classifierTrainerOptions.batchSize, layout.workerCount)

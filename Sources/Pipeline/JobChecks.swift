@@ -115,10 +115,9 @@ enum JobChecks {
         return try naming("data.k", in: config) { try KmerCounter(tokenizer: tokenizer) }
     }
 
-    /// A checkpoint where a language model is expected (`data.init_from`, `data.encoder`).
-    static func loadLanguageModel(_ key: String, in config: RunConfig) throws -> (ModelCheckpoint, [Float]) {
-        guard let path = config.data.initFrom.flatMap({ key == "data.init_from" ? $0 : nil }) ?? config.data.encoder
-        else { preconditionFailure("no \(key)") }
+    /// The checkpoint at `path`, set by `key`, where a language model is expected
+    /// (`data.init_from`, `data.encoder`): another kind is named as such.
+    static func loadLanguageModel(_ path: String, key: String, in config: RunConfig) throws -> (ModelCheckpoint, [Float]) {
         let loaded = try ModelCheckpoint.load(from: path)
         guard loaded.0.kind == "language-model" else {
             throw config.error(key, "\(ConfigPath.display(path)) is a \(loaded.0.kind) checkpoint, not a language model: "

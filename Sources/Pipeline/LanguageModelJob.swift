@@ -67,8 +67,8 @@ public struct LanguageModelJob {
         // The vocabulary and model shape: from the starting checkpoint, a vocabulary file, or the data.
         var initial: (ModelCheckpoint, [Float])?
         let vocabulary: Vocabulary
-        if d.initFrom != nil {
-            initial = try JobChecks.loadLanguageModel("data.init_from", in: config)
+        if let path = d.initFrom {
+            initial = try JobChecks.loadLanguageModel(path, key: "data.init_from", in: config)
             vocabulary = try JobChecks.vocabulary(of: initial!.0)
         } else if d.vocab != nil {
             vocabulary = try JobChecks.loadVocabulary(config)

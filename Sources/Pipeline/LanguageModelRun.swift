@@ -126,7 +126,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             let row: [(key: String, value: MetricValue)] = [
                 ("step", .integer(step)), ("epoch", .integer(epoch)), ("loss", .number(r.loss)),
                 ("smooth_loss", .number(smooth)), ("accuracy", .number(r.accuracy)), ("ar", .number(r.ar)),
-                ("tar", .number(r.tar)), ("lr", .number(lr)), ("grad_norm", .number(r.gradNorm ?? .nan)),
+                ("tar", .number(r.tar)), ("lr", .number(lr)), ("grad_norm", .number(r.gradNorm)),
                 ("tokens_per_s", .number(tps)), ("prepare_ms", .number(r.timing.prepare * 1e-6)),
                 ("forward_ms", .number(r.timing.forward * 1e-6)), ("backward_ms", .number(r.timing.backward * 1e-6)),
                 ("allreduce_ms", .number(r.timing.allReduce * 1e-6)), ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),

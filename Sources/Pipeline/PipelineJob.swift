@@ -212,12 +212,13 @@ public struct PipelineJob {
         for file in stage.data.csv ?? [] { try preparation.addCSV(path: file) }
         for file in stage.data.positive ?? [] { try preparation.addFasta(path: file, label: 1) }
         for file in stage.data.negative ?? [] { try preparation.addFasta(path: file, label: 0) }
-        let dataset = preparation.split(seed: stage.dataOptions.splitSeed)
+        let (dataset, warnings) = try preparation.prepare(seed: stage.dataOptions.splitSeed)
+        warnings.forEach { logger.warning("\($0)") }
         try RunFolder.prepare(folder, mode: .overwrite)
         try stage.write(keys: Self.prepareKeys.compactMap(ConfigSchema.key), to: (folder as NSString).appendingPathComponent("config.yaml"),
                         header: "The resolved settings of `ulmfit run`'s prepare stage.")
         try dataset.write(to: (folder as NSString).appendingPathComponent("dataset.csv"))
-        preparation.summary.split(separator: "\n").forEach { logger.info("\($0)") }
+        preparation.summary(of: dataset).split(separator: "\n").forEach { logger.info("\($0)") }
         logger.info("dataset: \(dataset)")
         try JobChecks.writeSummary(["command": "ulmfit run (prepare)", "train": dataset[.train].count,
                                     "valid": dataset[.valid].count, "test": dataset[.test].count], to: folder)

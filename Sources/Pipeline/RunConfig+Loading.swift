@@ -121,6 +121,11 @@ extension RunConfig {
              let .composer(context, problem, mark, _):
             let started = context.map { " (\($0.text) started at line \($0.mark.line))" } ?? ""
             return RunConfigError(file: file, line: mark.line, "invalid YAML: \(problem)\(started)")
+        case let .reader(problem, offset, value, yaml):
+            // libyaml's reader (e.g. a control character) gives a character offset: count the lines before it.
+            let line = offset.map { yaml.prefix($0).reduce(1) { $1.isNewline ? $0 + 1 : $0 } }
+            return RunConfigError(file: file, line: line,
+                                  "invalid YAML: \(problem) (U+\(String(value, radix: 16, uppercase: true)))")
         case let .duplicatedKeysInMapping(duplicates, context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return RunConfigError(file: file, line: context.mark.line, "duplicate key \(keys) in one mapping")

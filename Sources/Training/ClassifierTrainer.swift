@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GenomicData
+import Kernels
 import Model
 import Parallel
 
@@ -22,6 +23,8 @@ public struct ClassifierStepResult: Sendable {
     public var loss: Double
     public var accuracy: Double
     public var sequences: Int
+    /// Global norm of the trainable gradients, before clipping.
+    public var gradNorm: Double
     public var timing: StepTiming
 }
 
@@ -35,25 +38,14 @@ public struct ClassifierStepResult: Sendable {
 /// of workers (the synchronized BatchNorm a multi-process setup needs comes for free in shared
 /// memory). The workers backpropagate their rows; gradients are reduce-scattered and each
 /// worker applies AdamW to its slice, as in `LanguageModelTrainer`.
-public final class ClassifierTrainer {
+public final class ClassifierTrainer: DataParallelTrainer {
     public let parameters: ClassifierParameters
     public let options: ClassifierTrainerOptions
-    public let pool: WorkerPool
-    public let params: FloatBuffer
+    public let engine: DataParallelEngine
     /// BatchNorm running statistics (written by worker 0 only).
     public let statistics: FloatBuffer
-    /// The current stage's optimizer plan.
-    public var plan: OptimizerPlan { staged.plan }
-    public let optimizerLayout: OptimizerLayout
-    /// Optimizer steps taken so far (keys the dropout masks).
-    public var step: Int { staged.step }
-    /// The step at which the current plan's schedule started (see `beginStage`).
-    public var stageStart: Int { staged.stageStart }
-    private var staged: StagedPlan
     public let maxLength: Int
 
-    private let engine: DataParallelStep
-    private let shardCount: Int
     private let head: ClassifierHead
     private let features: FloatBuffer          // [B, 3E]: every shard's pooled rows
     // Per-shard state, created by the owning worker inside `pool.run`.
@@ -68,19 +60,14 @@ public final class ClassifierTrainer {
     public init(config: AWDLSTMConfig, classCount: Int, headHidden: Int = 50, options: ClassifierTrainerOptions,
                 maxLength: Int, pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
         try config.validate()
-        let G = try DataParallelStep.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
-                                                batchSize: options.batchSize)
-        parameters = ClassifierParameters(config: config, classCount: classCount, headHidden: headHidden)
+        let parameters = ClassifierParameters(config: config, classCount: classCount, headHidden: headHidden)
+        self.parameters = parameters
         self.options = options
-        self.pool = pool
-        staged = StagedPlan(plan)
         self.maxLength = maxLength
-        optimizerLayout = plan.layout
-        params = FloatBuffer(count: parameters.layout.count)
-        statistics = FloatBuffer(count: parameters.statisticsCount)
-        parameters.initialize(params.pointer, statistics: statistics.pointer, seed: options.seed)
-        try DataParallelStep.check(plan: plan, initialParameters: initialParameters, params: params, model: "classifier")
-        shardCount = G
+        let statistics = FloatBuffer(count: parameters.statisticsCount)
+        self.statistics = statistics
+        let G = try DataParallelEngine.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                  batchSize: options.batchSize)
         head = ClassifierHead(parameters: parameters, capacity: options.batchSize)
         features = FloatBuffer(count: options.batchSize * 3 * config.embeddingSize)
         let encoders = WorkerSlots<ClassifierEncoder?>(count: G, initial: nil)
@@ -88,10 +75,13 @@ public final class ClassifierTrainer {
         self.encoders = encoders
         self.tokenBuffers = tokenBuffers
         let capacity = (options.batchSize + G - 1) / G
-        let encoderParameters = parameters.encoder
-        engine = DataParallelStep(pool: pool, encoder: encoderParameters, parameterCount: parameters.layout.count,
-                                  shards: G, optimizerLayout: optimizerLayout) { s, _ in
-            encoders[s] = ClassifierEncoder(parameters: encoderParameters, streamCapacity: capacity,
+        engine = try DataParallelEngine(
+            pool: pool, encoder: parameters.encoder, modelLayout: parameters.layout, plan: plan, seed: options.seed,
+            batchSize: options.batchSize, deterministicShards: options.deterministicShards,
+            initialParameters: initialParameters,
+            initialize: { parameters.initialize($0, statistics: statistics.pointer, seed: options.seed) }
+        ) { s in
+            encoders[s] = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: capacity,
                                             stepCapacity: maxLength, bptt: options.bptt)
             tokenBuffers[s] = .allocate(capacity: capacity * maxLength)
         }
@@ -101,21 +91,11 @@ public final class ClassifierTrainer {
         for s in 0 ..< tokenBuffers.count { tokenBuffers[s]?.deallocate() }
     }
 
-    public var workerCount: Int { pool.workerCount }
-
-    /// Starts a new stage (fastai: another `fit_one_cycle`, e.g. after `freeze_to`): the new
-    /// plan's schedule counts from the next step. The optimizer state carries over, as fastai's
-    /// optimizer does between fits.
-    /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
-    public func beginStage(_ plan: OptimizerPlan) throws {
-        try staged.beginStage(plan)
-    }
-
     /// One optimizer step on `batch`.
+    /// - Throws: `TrainingError.nonFinite` (weights unchanged) when the loss or a gradient is
+    ///   NaN or infinite.
     public func trainStep(_ batch: ClassificationBatches.Batch) throws -> ClassifierStepResult {
-        let r = try runStep(batch, update: true)
-        staged.advance()
-        return r
+        try runStep(batch, update: true)
     }
 
     /// The summed gradient of one batch without updating (tests); BatchNorm running statistics
@@ -142,23 +122,17 @@ public final class ClassifierTrainer {
         let b = batch.batchSize, E = parameters.encoder.config.embeddingSize
         precondition(b <= options.batchSize && b >= shardCount && batch.maxLength <= maxLength,
                      "batch of \(b) x \(batch.maxLength) does not fit the trainer (\(options.batchSize) x \(maxLength), \(shardCount) shards)")
-        let key = DropoutKey(seed: options.seed, step: step)
-        let settings = try staged.settings()
         let plan = self.plan
         // Skip the encoder's backward entirely while all of its groups are frozen.
         let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }
         let encoderTrains = plan.trainable.indices.contains { $0 != headGroup && plan.trainable[$0] }
         let lengths = batch.lengths.map { Int32($0) }
-        engine.begin()
-        pool.run { [self] w in
-            var clock = engine.clock(worker: w)
-            let params = UnsafePointer(self.params.pointer)
-            engine.prepare(worker: w, params: params, key: key)
-            clock.timing.prepare = clock.lap()
+        let outcome = try engine.run(update: update) { [self] w, key, clock in
+            let params = UnsafePointer(engine.params.pointer)
             // Encoder and pooling of this worker's sequences into their rows of `features`.
             for s in engine.workerShards[w] {
                 let mine = rows(shard: s, of: b)
-                engine.gradients[s]!.pointer.update(repeating: 0, count: engine.gradients[s]!.count)
+                engine.gradients[s]!.zero()
                 gather(batch, rows: mine, into: tokenBuffers[s]!)
                 encoders[s]!.forward(tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]),
                                      steps: batch.maxLength, params: params, shared: engine.shared,
@@ -184,18 +158,19 @@ public final class ClassifierTrainer {
                 }
             }
             clock.timing.backward = clock.lap()
-            engine.reduceAndUpdate(worker: w, params: self.params.pointer, plan: plan, settings: settings,
-                                   update: update, clock: &clock)
+            return w == 0 ? headResult.lossSum : 0
         }
-        let timing = try engine.finish()
         return ClassifierStepResult(loss: headResult.lossSum / Double(b), accuracy: Double(headResult.correct) / Double(b),
-                                    sequences: b, timing: timing)
+                                    sequences: b, gradNorm: outcome.gradNorm, timing: outcome.timing)
     }
 
     /// Class probabilities of every sequence of `batches` (evaluation mode: no dropout,
     /// BatchNorm running statistics), in batch order, with the mean loss and accuracy.
-    public func predict(_ batches: ClassificationBatches) -> (probabilities: [[Float]], loss: Double, accuracy: Double) {
+    /// - Throws: `TrainingError.nonFiniteOutput` when a logit is NaN or infinite (weights or
+    ///   statistics damaged): never a silent accuracy from NaN probabilities.
+    public func predict(_ batches: ClassificationBatches) throws -> (probabilities: [[Float]], loss: Double, accuracy: Double) {
         let E = parameters.encoder.config.embeddingSize, C = parameters.classCount
+        let params = engine.params
         pool.run { [self] w in engine.prepare(worker: w, params: params.pointer, key: nil) }
         var probabilities: [[Float]] = []
         var lossSum = 0.0, correct = 0
@@ -220,6 +195,10 @@ public final class ClassifierTrainer {
             correct += c
             for r in 0 ..< b {
                 let z = Array(UnsafeBufferPointer(start: head.logits.pointer + r * C, count: C))
+                guard z.allSatisfy(\.isFinite) else {
+                    throw TrainingError.nonFiniteOutput("logits \(z) of sequence \(probabilities.count) "
+                        + "(the weights or BatchNorm statistics hold NaN or infinite values)")
+                }
                 let m = z.max()!
                 let e = z.map { expf($0 - m) }
                 let s = e.reduce(0, +)

@@ -1,5 +1,5 @@
-import Dispatch
 import GenomicData
+import Kernels
 import Model
 import Parallel
 
@@ -28,8 +28,8 @@ public struct LanguageModelStepResult: Sendable {
     public var ar: Double
     public var tar: Double
     public var tokens: Int
-    /// Global gradient norm (before clipping), when clipping is on.
-    public var gradNorm: Double?
+    /// Global norm of the trainable gradients, before clipping.
+    public var gradNorm: Double
     public var timing: StepTiming
 }
 
@@ -45,22 +45,11 @@ public struct LanguageModelStepResult: Sendable {
 ///
 /// Dropout masks are keyed by (seed, step, global stream index), never by worker, so a layout
 /// change does not change the masks.
-public final class LanguageModelTrainer {
+public final class LanguageModelTrainer: DataParallelTrainer {
     public let parameters: LanguageModelParameters
     public let options: LanguageModelTrainerOptions
-    public let pool: WorkerPool
-    /// The shared weights (one copy, read in place by every worker).
-    public let params: FloatBuffer
-    /// The current stage's optimizer plan.
-    public var plan: OptimizerPlan { staged.plan }
-    public let optimizerLayout: OptimizerLayout
-    /// Optimizer steps taken so far (keys the dropout masks).
-    public var step: Int { staged.step }
-    /// The step at which the current plan's schedule started (see `beginStage`).
-    public var stageStart: Int { staged.stageStart }
-    private var staged: StagedPlan
+    public let engine: DataParallelEngine
 
-    private let engine: DataParallelStep
     /// Streams of each shard (contiguous, as even as possible).
     private let shardStreams: [Range<Int>]
     // Per-shard state, created by the owning worker inside `pool.run`.
@@ -73,26 +62,24 @@ public final class LanguageModelTrainer {
     public init(config: AWDLSTMConfig, options: LanguageModelTrainerOptions, pool: WorkerPool,
                 plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
         try config.validate()
-        let G = try DataParallelStep.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
-                                                batchSize: options.batchSize)
-        parameters = LanguageModelParameters(config: config)
+        let parameters = LanguageModelParameters(config: config)
+        self.parameters = parameters
         self.options = options
-        self.pool = pool
-        staged = StagedPlan(plan)
-        optimizerLayout = plan.layout
-        params = FloatBuffer(count: parameters.layout.count)
-        parameters.initialize(params.pointer, seed: options.seed)
-        try DataParallelStep.check(plan: plan, initialParameters: initialParameters, params: params, model: "language model")
-        shardStreams = WorkerLayout.split(count: options.batchSize, parts: G)
+        let G = try DataParallelEngine.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                  batchSize: options.batchSize)
+        let streams = WorkerLayout.split(count: options.batchSize, parts: G)
+        shardStreams = streams
         let replicas = WorkerSlots<LanguageModel?>(count: G, initial: nil)
         let tokenBuffers = WorkerSlots<(inputs: UnsafeMutableBufferPointer<Int32>,
                                         targets: UnsafeMutableBufferPointer<Int32>)?>(count: G, initial: nil)
         self.replicas = replicas
         self.tokenBuffers = tokenBuffers
         losses = WorkerSlots(count: G, initial: LanguageModelLoss())
-        let (parameters, streams) = (self.parameters, shardStreams)
-        engine = DataParallelStep(pool: pool, encoder: parameters.encoder, parameterCount: parameters.layout.count,
-                                  shards: G, optimizerLayout: optimizerLayout) { s, _ in
+        engine = try DataParallelEngine(
+            pool: pool, encoder: parameters.encoder, modelLayout: parameters.layout, plan: plan, seed: options.seed,
+            batchSize: options.batchSize, deterministicShards: options.deterministicShards,
+            initialParameters: initialParameters, initialize: { parameters.initialize($0, seed: options.seed) }
+        ) { s in
             let b = streams[s].count
             replicas[s] = LanguageModel(parameters: parameters, streamCapacity: b, steps: options.bptt)
             tokenBuffers[s] = (.allocate(capacity: b * options.bptt), .allocate(capacity: b * options.bptt))
@@ -106,19 +93,6 @@ public final class LanguageModelTrainer {
         }
     }
 
-    public var workerCount: Int { pool.workerCount }
-
-    /// Starts a new stage (fastai: another `fit_one_cycle`, e.g. after `freeze_to`): the new
-    /// plan's schedule counts from the next step. The optimizer state carries over, as fastai's
-    /// optimizer does between fits.
-    /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
-    public func beginStage(_ plan: OptimizerPlan) throws {
-        try staged.beginStage(plan)
-    }
-    public var shardCount: Int { shardStreams.count }
-    /// How memory near each worker was obtained (hwloc membind or first touch).
-    public var memoryPolicy: String { engine.gradients[0].map { "\($0.policy)" } ?? "unknown" }
-
     /// Zeroes every stream's recurrent state (start of an epoch or of an evaluation pass).
     public func resetState() {
         pool.run { [self] w in
@@ -127,14 +101,14 @@ public final class LanguageModelTrainer {
     }
 
     /// One optimizer step on window `window` of `batches`.
+    /// - Throws: `TrainingError.nonFinite` (weights unchanged) when the loss or a gradient is
+    ///   NaN or infinite.
     public func trainStep(_ batches: LanguageModelBatches, window: Int) throws -> LanguageModelStepResult {
-        let r = try runStep(batches, window: window, update: true)
-        staged.advance()
-        return r
+        try runStep(batches, window: window, update: true)
     }
 
-    /// The summed gradient of one window without updating anything (tests, diagnostics):
-    /// the same computation as `trainStep` up to and including the all-reduce.
+    /// The summed gradient of one window (w.r.t. the raw weights) without updating anything
+    /// (tests, diagnostics): the same computation as `trainStep` up to the all-reduce.
     public func gradient(_ batches: LanguageModelBatches, window: Int) throws -> [Float] {
         _ = try runStep(batches, window: window, update: false)
         return Array(UnsafeBufferPointer(start: engine.reduced, count: parameters.layout.count))
@@ -144,19 +118,13 @@ public final class LanguageModelTrainer {
         precondition(batches.batchSize == options.batchSize && batches.bptt <= options.bptt,
                      "batches were made for another batch size or BPTT length")
         let T = batches.seqLen(ofWindow: window)
-        let key = DropoutKey(seed: options.seed, step: step)
         let normalizer = LossNormalizer(streams: options.batchSize, steps: T)
-        let settings = try staged.settings()   // gradScale set per worker
-        let plan = self.plan
-        engine.begin()
-        pool.run { [self] w in
-            var clock = engine.clock(worker: w)
-            let params = UnsafePointer(self.params.pointer)
-            engine.prepare(worker: w, params: params, key: key)
-            clock.timing.prepare = clock.lap()
+        let outcome = try engine.run(update: update) { [self] w, key, clock in
+            let params = UnsafePointer(engine.params.pointer)
+            var contribution = 0.0
             for s in engine.workerShards[w] {
                 let model = replicas[s]!, grads = engine.gradients[s]!, buffers = tokenBuffers[s]!
-                grads.pointer.update(repeating: 0, count: grads.count)
+                grads.zero()
                 let streams = shardStreams[s]
                 batches.fill(window: window, streams: streams, inputs: buffers.inputs, targets: buffers.targets)
                 losses[s] = model.trainStep(tokens: buffers.inputs.baseAddress!, targets: buffers.targets.baseAddress!,
@@ -165,18 +133,16 @@ public final class LanguageModelTrainer {
                                             normalizer: normalizer, regularization: options.regularization)
                 clock.timing.forward += Double(model.lastForwardNanoseconds)
                 clock.timing.backward += Double(model.lastBackwardNanoseconds)
+                contribution += losses[s].crossEntropySum + losses[s].ar + losses[s].tar
             }
-            _ = clock.lap()
-            engine.reduceAndUpdate(worker: w, params: self.params.pointer, plan: plan, settings: settings,
-                                   update: update, clock: &clock)
+            return contribution
         }
-        let timing = try engine.finish()
-        let total = losses.elements.reduce(LanguageModelLoss(), +)
+        let total = losses.elements.reduce(LanguageModelLoss(), +)   // shard order: independent of W for fixed shards
         let tokens = normalizer.tokens
-        let norm = plan.maxGradNorm != nil && update ? engine.totalSquaredNorm.squareRoot() : nil
         return LanguageModelStepResult(loss: total.crossEntropySum / Double(tokens),
                                        accuracy: Double(total.correct) / Double(tokens),
-                                       ar: total.ar, tar: total.tar, tokens: tokens, gradNorm: norm, timing: timing)
+                                       ar: total.ar, tar: total.tar, tokens: tokens, gradNorm: outcome.gradNorm,
+                                       timing: outcome.timing)
     }
 
     /// Mean cross-entropy and accuracy over every window of `batches`, no dropout. Resets the
@@ -185,7 +151,7 @@ public final class LanguageModelTrainer {
         precondition(batches.batchSize == options.batchSize, "validation batches need the training batch size")
         pool.run { [self] w in
             for s in engine.workerShards[w] { replicas[s]!.encoder.resetState() }
-            engine.prepare(worker: w, params: params.pointer, key: nil)
+            engine.prepare(worker: w, params: engine.params.pointer, key: nil)
         }
         var sum = LanguageModelLoss(), tokens = 0
         for window in 0 ..< batches.windowCount {
@@ -195,7 +161,7 @@ public final class LanguageModelTrainer {
                     let model = replicas[s]!, buffers = tokenBuffers[s]!, streams = shardStreams[s]
                     batches.fill(window: window, streams: streams, inputs: buffers.inputs, targets: buffers.targets)
                     losses[s] = model.evaluate(tokens: buffers.inputs.baseAddress!, targets: buffers.targets.baseAddress!,
-                                               steps: T, streams: streams.count, params: params.pointer,
+                                               steps: T, streams: streams.count, params: engine.params.pointer,
                                                shared: engine.shared)
                 }
             }

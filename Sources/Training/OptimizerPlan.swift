@@ -1,13 +1,13 @@
 /// The optimizer's hyperparameters for a whole `fit`: layer groups, their peak learning rates
 /// and frozen flags, the schedule, AdamW's constants and gradient clipping.
 ///
-/// A value shared by the single-worker `Optimizer` and the data-parallel trainer: each step the
-/// coordinator turns it into one `AdamWStepSettings`, which all workers apply to their shards.
+/// Each step the data-parallel engine turns it into one `AdamWStepSettings`, which all workers
+/// apply to their shards.
 ///
-/// One data-parallel step, after the reduce-scatter of the gradients:
-/// 1. each worker: `partial = GradientClipping.sumOfSquares(grads:slice:layout:trainable: plan.trainable)`;
-/// 2. coordinator: `scale = plan.gradScale(totalSquaredNorm: sum of partials, lossScale: ...)`,
-///    then `settings = plan.settings(atStep: step, gradScale: scale)`;
+/// One data-parallel step, after the reduce-scatter of the gradients (`DataParallelEngine`):
+/// 1. the squared norm of the trainable gradients, `GradientClipping.sumOfSquares` per fixed
+///    block, summed in block order;
+/// 2. `scale = plan.gradScale(totalSquaredNorm:)`, `settings = plan.settings(atStep:gradScale:)`;
 /// 3. each worker: `shard.update(params:grads:layout: plan.layout, settings: settings)` on the
 ///    `AdamWShard` it created for its slice.
 public struct OptimizerPlan: Sendable {

@@ -1,5 +1,5 @@
-/// The optimizer plan of the current training stage and where the run stands in it: the one
-/// bookkeeping both trainers need for fastai-style successive `fit_one_cycle` stages.
+/// The optimizer plan of the current training stage and where the run stands in it: the
+/// bookkeeping fastai-style successive `fit_one_cycle` stages need.
 struct StagedPlan {
     private(set) var plan: OptimizerPlan
     /// Optimizer steps taken so far (keys the dropout masks).

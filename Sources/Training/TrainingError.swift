@@ -15,6 +15,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case freezeIndexOutOfRange(index: Int, groupCount: Int)
     /// The global gradient norm is NaN or infinite; the step should be skipped.
     case nonFiniteGradientNorm(squaredNorm: Double)
+    /// A training step's loss or gradient is NaN or infinite; the step (1-based, as in the
+    /// logs) was not applied.
+    case nonFinite(step: Int, what: String)
+    /// A model's output is NaN or infinite.
+    case nonFiniteOutput(String)
 
     public var description: String {
         switch self {
@@ -32,6 +37,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "freezeTo(\(index)) is outside -\(count)...\(count) for \(count) layer groups"
         case .nonFiniteGradientNorm(let squaredNorm):
             return "gradient norm is not finite (squared norm \(squaredNorm)); skip this step"
+        case .nonFinite(let step, let what):
+            return "training diverged at step \(step): \(what). The step was not applied: the weights are "
+                + "those after step \(step - 1). Lower the learning rate or clip the gradients (--clip)"
+        case .nonFiniteOutput(let what):
+            return "the model's output is not finite: \(what)"
         }
     }
 }

@@ -21,7 +21,7 @@ struct TokenizeCommand: ParsableCommand {
     @Option(help: "Vocabulary JSON file (from 'ulmfit vocab').")
     var vocab: String?
 
-    @Argument(help: "DNA sequences (case-insensitive).")
+    @Argument(help: "DNA sequences: A, C, G, T and N, in either case.")
     var sequences: [String]
 
     @OptionGroup var verbosity: VerbosityOptions
@@ -41,8 +41,12 @@ struct TokenizeCommand: ParsableCommand {
             // Standard error, so that standard output stays tokens only.
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        for sequence in sequences {
-            let tokens = tokenizer.tokens(sequence)
+        // Every argument is checked before anything is printed: a typo is an error, not k-mers.
+        let checked = try sequences.enumerated().map { i, text in
+            try DNAText.bases(text, name: sequences.count == 1 ? "sequence" : "sequence \(i + 1)")
+        }
+        for bases in checked {
+            let tokens = tokenizer.tokens(bases)
             if ids, let vocabulary {
                 print(vocabulary.ids(of: tokens).map(String.init).joined(separator: " "))
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import Parallel
 import Pipeline
 
@@ -58,13 +59,13 @@ struct TopologyCommand: ParsableCommand {
             return
         }
         let pool = try WorkerPool(layout: layout, topology: topology)
-        let policies = WorkerSlotsBox(count: layout.workerCount)
-        pool.run { w in policies.set(w, pool.memory(worker: w).allocate(count: 1 << 16).policy.description) }
+        let policies = WorkerSlots<String>(count: layout.workerCount, initial: "")
+        pool.run { w in policies[w] = pool.memory(worker: w).allocate(count: 1 << 16).policy.description }
         print("")
         print("Verified: worker -> allowed OS PUs, observed CPU, memory policy")
         for report in pool.reports {
             print("  \(report.worker)  \(report.location)  allowed \(report.allowedCPUs)  "
-                  + "on CPU \(report.observedCPU)  \(policies.get(report.worker))")
+                  + "on CPU \(report.observedCPU)  \(policies[report.worker])")
         }
         // Dispatch overhead: what one training step pays for waking the workers and joining them.
         let calls = 2_000
@@ -77,10 +78,10 @@ struct TopologyCommand: ParsableCommand {
         }
         // Reduce-scatter of `reduceFloats` parameters (each worker's gradient allocated near it).
         let reducer = ReduceScatter(count: reduceFloats, barrier: barrier)
-        let gradients = GradientSlots(count: layout.workerCount)
+        let gradients = WorkerSlots<FloatBuffer?>(count: layout.workerCount, initial: nil)
         pool.run { w in
-            let gradient = pool.memory(worker: w).allocate(count: reduceFloats)
-            gradients.keep(w, gradient)
+            let gradient = pool.memory(worker: w).allocate(count: reduceFloats).buffer
+            gradients[w] = gradient
             reducer.attach(worker: w, gradient: gradient.pointer)
             _ = reducer.reduce(worker: w)  // first touch of the reduced slices
         }
@@ -101,38 +102,5 @@ private func microseconds(_ duration: Duration) -> String {
     return String(Double(Int(us * 100)) / 100)
 }
 
-/// Keeps the workers' gradient buffers alive during `--verify` (each worker writes its own slot).
-private final class GradientSlots: @unchecked Sendable {
-    private let storage: UnsafeMutablePointer<AlignedBuffer?>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: nil, count: count)
-    }
-    deinit {
-        storage.deinitialize(count: count)
-        storage.deallocate()
-    }
-    func keep(_ w: Int, _ buffer: AlignedBuffer) { storage[w] = buffer }
-}
-
 extension BindingUnit: ExpressibleByArgument {}
 extension PlacementPolicy: ExpressibleByArgument {}
-
-/// Per-worker strings written by the workers during `--verify` (each writes only its own slot).
-private final class WorkerSlotsBox: @unchecked Sendable {
-    private let storage: UnsafeMutablePointer<String>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: "", count: count)
-    }
-    deinit {
-        storage.deinitialize(count: count)
-        storage.deallocate()
-    }
-    func set(_ w: Int, _ value: String) { storage[w] = value }
-    func get(_ w: Int) -> String { storage[w] }
-}

@@ -99,16 +99,19 @@ import Testing
         #expect(error == DataError(file: path, line: line, field: field, message))
     }
 
-    @Test func humanNonTataSubsetCounts() throws {
-        guard let path = SharedData.path("human_promoters/cnnprom_human_nontata_9034.csv.gz") else {
-            print("skipped: ../shared/data/human_promoters/cnnprom_human_nontata_9034.csv.gz is absent"); return
-        }
+    static let human = "human_promoters/cnnprom_human_nontata_9034.csv.gz"
+
+    @Test(.enabled(if: SharedData.runnable(human), "needs ../shared/data/\(human)"))
+    func humanNonTataSubsetCounts() throws {
+        let path = try SharedData.required(Self.human)
         var prep = DatasetPreparation()
         try prep.addCSV(path: path)
         #expect(prep.sequencesByLabel[1]?.count == 4_914)
         #expect(prep.sequencesByLabel[0]?.count == 4_119)
         #expect(prep.skippedNonACGT == [1: 1])
-        let dataset = prep.split(seed: 42)
+        let (dataset, warnings) = try prep.prepare(seed: 42)
+        #expect(warnings.isEmpty)
+        #expect(dataset == prep.split(seed: 42))
         #expect(dataset[.train].count == 6_910)
         #expect(dataset[.valid].count == 767)
         #expect(dataset[.test].count == 1_356)

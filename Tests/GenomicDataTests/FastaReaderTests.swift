@@ -92,10 +92,11 @@ import Testing
         #expect(error?.description.hasPrefix("\(path):2: sequence data before the first '>' header") == true)
     }
 
-    @Test func realBacterialPromoters() throws {
-        guard let path = SharedData.path("bacteria/Ecoli_prom.fa.gz") else {
-            print("skipped: ../shared/data/bacteria/Ecoli_prom.fa.gz is absent"); return
-        }
+    static let ecoliPromoters = "bacteria/Ecoli_prom.fa.gz"
+
+    @Test(.enabled(if: SharedData.runnable(ecoliPromoters), "needs ../shared/data/\(ecoliPromoters)"))
+    func realBacterialPromoters() throws {
+        let path = try SharedData.required(Self.ecoliPromoters)
         let (records, summary) = try FastaReader(path: path, policy: .skipNonACGTRecords).readAll()
         #expect(summary.records == 839)
         #expect(records.count + summary.skippedNonACGT + summary.skippedEmpty == 839)

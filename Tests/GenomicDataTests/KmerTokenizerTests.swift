@@ -49,3 +49,24 @@ import Testing
         #expect(tokenizer.tokens(Self.sequence) == ["ATC", "GTA", "ATC"])
     }
 }
+
+/// What `ulmfit tokenize` accepts as typed DNA.
+@Suite struct DNATextTests {
+    @Test func basesAreUpperCasedAndNIsAllowed() throws {
+        #expect(try DNAText.bases("acgtNn", name: "sequence") == "ACGTNN".bytes)
+    }
+
+    @Test(arguments: [
+        ("HELLOWORLD", "character 'H' at position 1 is not a DNA base (A, C, G, T or N)"),
+        ("ACGU", "character 'U' at position 4 is not a DNA base (A, C, G, T or N)"),
+        ("AC GT", "character ' ' at position 3 is not a DNA base (A, C, G, T or N)"),
+        ("ACÄ", "character U+C4 at position 3 is not a DNA base (A, C, G, T or N)"),
+        // "Ä" cut after its first UTF-8 byte arrives from the command line as U+FFFD.
+        (String(decoding: [65, 0xC3], as: UTF8.self), "position 2 holds bytes that are not valid UTF-8, not a DNA base (A, C, G, T or N)"),
+        ("", "empty sequence"),
+    ])
+    func otherCharactersAreRefusedWithTheirPosition(text: String, message: String) {
+        let error = dataError { _ = try DNAText.bases(text, name: "sequence 2") }
+        #expect(error == DataError(field: "sequence 2", message))
+    }
+}

@@ -1,6 +1,7 @@
-import Testing
+import Kernels
 @testable import Model
 import SeededRandom
+import Testing
 
 /// Finite-difference checks of the classifier: encoder over uneven, padded sequences with a
 /// BPTT chunk boundary, masked concat pooling, BatchNorm (training statistics), head dropout,

@@ -1,6 +1,7 @@
-import Testing
+import Kernels
 @testable import Model
 import SeededRandom
+import Testing
 
 /// Finite-difference checks of LSTMLayer.backward: every weight, bias and the input, with a
 /// non-zero initial state and a detached chunk boundary inside the window.

@@ -1,6 +1,7 @@
-import Testing
+import Kernels
 @testable import Model
 import SeededRandom
+import Testing
 
 /// Finite-difference checks of the whole language model (encoder, every dropout kind with
 /// fixed masks, tied decoder, cross-entropy, AR and TAR) for every parameter tensor.

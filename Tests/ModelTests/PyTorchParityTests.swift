@@ -1,7 +1,8 @@
 import Foundation
-import Testing
+import Kernels
 @testable import Model
 import SeededRandom
+import Testing
 
 /// Parity with PyTorch: the fixtures in Fixtures/ were written by Fixtures/make_fixtures.py from
 /// stock PyTorch modules (nn.Embedding, nn.LSTM, nn.BatchNorm1d, nn.Linear, F.cross_entropy)

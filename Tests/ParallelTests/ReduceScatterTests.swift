@@ -1,3 +1,4 @@
+import Kernels
 import Testing
 @testable import Parallel
 
@@ -15,10 +16,10 @@ import Testing
         let layout = try WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true), topology: topology)
         let pool = try WorkerPool(layout: layout, topology: topology)
         let reducer = ReduceScatter(count: count, barrier: pool.barrier)
-        let buffers = WorkerSlots<AlignedBuffer?>(count: workers, initial: nil)
+        let buffers = WorkerSlots<FloatBuffer?>(count: workers, initial: nil)
         let slices = WorkerSlots<Range<Int>>(count: workers, initial: 0..<0)
         pool.run { w in
-            let gradient = pool.memory(worker: w).allocate(count: count)
+            let gradient = pool.memory(worker: w).allocate(count: count).buffer
             for i in 0..<count { gradient.pointer[i] = value(worker: w, index: i) }
             buffers[w] = gradient
             reducer.attach(worker: w, gradient: gradient.pointer)

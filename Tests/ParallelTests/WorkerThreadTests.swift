@@ -2,6 +2,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import Kernels
 import Testing
 @testable import Parallel
 
@@ -107,16 +108,16 @@ import Testing
         let topology = try Topology.machine()
         let layout = try WorkerLayout(spec: LayoutSpec(), topology: topology)
         let pool = try WorkerPool(layout: layout, topology: topology)
-        let buffers = WorkerSlots<AlignedBuffer?>(count: layout.workerCount, initial: nil)
+        let buffers = WorkerSlots<(buffer: FloatBuffer, policy: MemoryPolicy)?>(count: layout.workerCount, initial: nil)
         pool.run { w in buffers[w] = pool.memory(worker: w).allocate(count: 1003) }
-        for (w, buffer) in buffers.elements.enumerated() {
-            let buffer = try #require(buffer)
+        for (w, allocation) in buffers.elements.enumerated() {
+            let (buffer, policy) = try #require(allocation)
             #expect(buffer.count == 1003)
             #expect(Int(bitPattern: buffer.pointer) % 64 == 0)
             #expect(buffer.buffer.allSatisfy { $0 == 0 })
-            switch buffer.policy {
+            switch policy {
             case .boundToNode(let node): #expect(node == layout.workers[w].numaNode)
-            case .firstTouch: #expect(buffer.policy.description == "first-touch by the bound worker")
+            case .firstTouch: #expect(policy.description == "first-touch by the bound worker")
             }
         }
     }

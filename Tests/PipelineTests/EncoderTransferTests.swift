@@ -1,7 +1,8 @@
 import Foundation
-import Testing
+import Kernels
 import Model
 @testable import Pipeline
+import Testing
 
 /// The encoder moves by name from a language model into a fresh classifier; the head keeps its
 /// initialization; a checkpoint of another shape is refused, naming the file and the tensor.

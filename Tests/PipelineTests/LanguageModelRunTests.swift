@@ -9,13 +9,10 @@ import Training
 /// End-to-end: a small language model trained by two workers on a slice of the human genome
 /// chunk lowers its validation loss, and writes its metrics, plot and checkpoint.
 @Suite(.serialized) struct LanguageModelRunTests {
-    static let genome = "../shared/data/genomes/human_chr22_20-21M.fa.gz"
+    static let genome = SharedData.path("genomes/human_chr22_20-21M.fa.gz")
 
-    @Test func twoWorkersLowerTheValidationLossOnRealDNA() throws {
-        guard FileManager.default.fileExists(atPath: Self.genome) else {
-            print("skipped: \(Self.genome) not found (run from the package root beside ../shared)")
-            return
-        }
+    @Test(.enabled(if: SharedData.runnable("genomes/human_chr22_20-21M.fa.gz"), "needs ../shared/data/genomes"))
+    func twoWorkersLowerTheValidationLossOnRealDNA() throws {
         let tokenizer = try KmerTokenizer(k: 3, stride: 1)
         var counter = try KmerCounter(tokenizer: tokenizer)
         _ = try FastaReader(path: Self.genome, policy: .splitAtNonACGT(minLength: 100)).forEachRecord { counter.add($0.sequence) }

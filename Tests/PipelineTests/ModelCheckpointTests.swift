@@ -1,7 +1,8 @@
 import Foundation
-import Testing
+import Kernels
 import Model
 @testable import Pipeline
+import Testing
 
 /// Checkpoints round-trip exactly, and every kind of damage is reported with the file at fault.
 @Suite struct ModelCheckpointTests {

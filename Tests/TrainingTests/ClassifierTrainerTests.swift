@@ -19,14 +19,14 @@ import SeededRandom
                                          shuffle: (7, epoch), dropLast: true)
     }
 
-    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil) throws -> ClassifierTrainer {
+    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil) throws -> ClassifierTrainer {
         let topology = try Topology.machine()
         let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true), topology: topology),
                                   topology: topology, bind: false)
         let parameters = ClassifierParameters(config: config, classCount: 3)
         let layout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
         let plan = try OptimizerPlan(layout: layout, learningRates: .slice(lower: 1e-3, upper: 1e-2),
-                                     schedule: OneCycleSchedule(totalSteps: 10))
+                                     schedule: OneCycleSchedule(totalSteps: 10), maxGradNorm: clip)
         var options = ClassifierTrainerOptions()
         options.batchSize = batchSize
         options.bptt = 4   // sequences of 5-8 tokens: the truncation boundary is exercised
@@ -49,26 +49,49 @@ import SeededRandom
             let worst = zip(a, e).map { abs($0 - $1) }.max()! / scale
             #expect(worst < 1e-5, "W=\(workers) \(spec.name): relative difference \(worst)")
         }
-        #expect(one.statistics.array == many.statistics.array, "BatchNorm saw a different batch")
+        // The running statistics mix the features' batch mean and variance into 0.9 x the old
+        // value; the features come from GEMMs of other shapes, so they agree to a few Float ulps
+        // of the largest statistic, not bitwise (a different batch would differ by ~1e-2).
+        let (s1, sW) = (one.statistics.array, many.statistics.array)
+        for (name, bn) in [("bn0", one.parameters.bn0), ("bn1", one.parameters.bn1)] {
+            for (what, offset) in [("mean", bn.runningMeanOffset), ("var", bn.runningVarOffset)] {
+                let range = offset ..< offset + bn.channels
+                let scale = max(s1[range].map { abs($0) }.max()!, 1e-30)
+                let worst = zip(s1[range], sW[range]).map { abs($0 - $1) }.max()! / scale
+                #expect(worst < 1e-5, "W=\(workers) \(name) running \(what): relative difference \(worst)")
+            }
+        }
         #expect(expected.contains { $0 != 0 })
     }
 
-    @Test func deterministicModeIsIndependentOfTheWorkerCount() throws {
-        func train(_ t: ClassifierTrainer) throws -> [Float] {
+    /// Every sum in deterministic mode follows the fixed shards (gradients) or fixed blocks (the
+    /// gradient norm), so the norms, weights and statistics have the same bits for W = 1, 2, 3,
+    /// with and without clipping (a clip of 0.05 is active on every step here).
+    @Test(arguments: [nil, 0.05])
+    func deterministicModeIsIndependentOfTheWorkerCount(clip: Double?) throws {
+        func train(_ t: ClassifierTrainer) throws -> (values: [UInt32], norms: [UInt64]) {
             let b = try Self.batches(batchSize: 8)
-            for i in 0 ..< b.batchCount { _ = try t.trainStep(b.batch(i)) }
-            return t.params.array + t.statistics.array
+            var norms: [UInt64] = []
+            for i in 0 ..< b.batchCount {
+                let r = try t.trainStep(b.batch(i))
+                if let clip { #expect(r.gradNorm > clip, "clipping must be active") }
+                norms.append(r.gradNorm.bitPattern)
+            }
+            return ((t.params.array + t.statistics.array).map(\.bitPattern), norms)
         }
-        let one = try train(Self.trainer(workers: 1, batchSize: 8, shards: 4))
-        let two = try train(Self.trainer(workers: 2, batchSize: 8, shards: 4))
-        #expect(one == two)
+        let one = try train(Self.trainer(workers: 1, batchSize: 8, shards: 4, clip: clip))
+        for workers in [2, 3] {
+            let many = try train(Self.trainer(workers: workers, batchSize: 8, shards: 4, clip: clip))
+            #expect(one.norms == many.norms, "W=\(workers): gradient norms")
+            #expect(one.values == many.values, "W=\(workers): weights and statistics")
+        }
     }
 
     @Test func predictionsAreProbabilitiesForEverySequence() throws {
         let t = try Self.trainer(workers: 2)
         let valid = try ClassificationBatches(sequences: [[2, 3, 4, 5, 6], [3, 3, 3, 3, 3, 3, 3], [9, 8, 7, 6, 5]],
                                               labels: [0, 1, 2], batchSize: 2)
-        let (probabilities, loss, accuracy) = t.predict(valid)
+        let (probabilities, loss, accuracy) = try t.predict(valid)
         #expect(probabilities.count == 3)
         for p in probabilities { #expect(abs(p.reduce(0, +) - 1) < 1e-5 && p.allSatisfy { $0 >= 0 }) }
         #expect(loss > 0 && (0 ... 1).contains(accuracy))

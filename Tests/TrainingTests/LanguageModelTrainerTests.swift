@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import GenomicData
+import Kernels
 import Model
 import Parallel
 import SeededRandom
+import Testing
 @testable import Training
 
 /// The data-parallel trainer's proofs: W workers compute the one-worker gradient, runs are
@@ -45,7 +46,8 @@ import SeededRandom
                                         plan: plan(config, clip: clip))
     }
 
-    /// The reference: one replica over all B streams, no trainer.
+    /// The reference: one replica over all B streams, no trainer; the gradient of the effective
+    /// recurrent matrices masked into that of the raw ones, as the trainer reports it.
     static func referenceGradient(batches: LanguageModelBatches, window: Int, params: FloatBuffer) -> [Float] {
         let parameters = LanguageModelParameters(config: config)
         let B = batches.batchSize
@@ -59,6 +61,7 @@ import SeededRandom
                             params: params.pointer, shared: shared, grads: grads.pointer,
                             dropout: (key, 0), normalizer: LossNormalizer(streams: B, steps: w.seqLen),
                             regularization: ActivationRegularization())
+        shared.maskGradients(grads.pointer, range: 0 ..< grads.count)
         return grads.array
     }
 
@@ -91,12 +94,50 @@ import SeededRandom
         #expect(a != initial, "training must change the weights")
     }
 
-    @Test func deterministicModeIsIndependentOfTheWorkerCount() throws {
-        let one = try Self.train(Self.trainer(workers: 1, batchSize: 8, shards: 4), steps: 5)
-        let two = try Self.train(Self.trainer(workers: 2, batchSize: 8, shards: 4), steps: 5)
-        let three = try Self.train(Self.trainer(workers: 3, batchSize: 8, shards: 4), steps: 5)
-        #expect(one == two)
-        #expect(one == three)
+    /// Every sum in deterministic mode follows the fixed shards (gradients, losses) or fixed
+    /// blocks (the gradient norm), so the norms and the weights have the same bits for W = 1, 2,
+    /// 3, with and without clipping (a clip of 0.05 is active on every step here). The norms are
+    /// compared too: a norm summed per worker slice differs in its last bits between W, which the
+    /// clipping scale, rounded to Float, hides on most steps but not all (the weights of the
+    /// issue's run diverged on some hosts only).
+    @Test(arguments: [nil, 0.05])
+    func deterministicModeIsIndependentOfTheWorkerCount(clip: Double?) throws {
+        func run(workers: Int) throws -> (weights: [UInt32], norms: [UInt64]) {
+            let trainer = try Self.trainer(workers: workers, batchSize: 8, shards: 4, clip: clip)
+            let batches = try Self.batches(batchSize: 8, bptt: 6)
+            var norms: [UInt64] = []
+            for s in 0 ..< 5 {
+                let r = try trainer.trainStep(batches, window: s % batches.windowCount)
+                if let clip { #expect(r.gradNorm > clip, "clipping must be active") }
+                norms.append(r.gradNorm.bitPattern)
+            }
+            return (trainer.params.array.map(\.bitPattern), norms)
+        }
+        let one = try run(workers: 1)
+        for workers in [2, 3] {
+            let many = try run(workers: workers)
+            #expect(one.norms == many.norms, "W=\(workers): gradient norms")
+            #expect(one.weights == many.weights, "W=\(workers): weights")
+        }
+    }
+
+    /// A diverging step (here: a NaN weight makes the loss and gradients NaN) changes nothing and
+    /// names what went wrong; the step counter stays.
+    @Test func nonFiniteStepsAreRefusedAndLeaveTheWeights() throws {
+        let trainer = try Self.trainer(workers: 2)
+        let batches = try Self.batches(batchSize: 7, bptt: 6)
+        _ = try trainer.trainStep(batches, window: 0)
+        let decoderBias = trainer.parameters.decoderBias.offset
+        trainer.params[decoderBias] = .nan
+        let before = trainer.params.array
+        #expect {
+            _ = try trainer.trainStep(batches, window: 1)
+        } throws: { error in
+            guard case TrainingError.nonFinite(let step, let what) = error else { return false }
+            return step == 2 && what.contains("loss")
+        }
+        #expect(trainer.params.array.map(\.bitPattern) == before.map(\.bitPattern))
+        #expect(trainer.step == 1)
     }
 
     @Test func impossibleSplitsAreRejectedBeforeWork() throws {

@@ -1,0 +1,285 @@
+import Dispatch
+import Kernels
+import Model
+import Parallel
+
+/// The model-independent half of data-parallel training, shared by `LanguageModelTrainer` and
+/// `ClassifierTrainer`: the one copy of the weights, the stage plan and step counter, the
+/// per-step shared weights (dropout masks, packed W_hh), the reduce-scatter of the shards'
+/// gradients, the global gradient norm and the sharded AdamW update.
+///
+/// One step, `run(update:body:)`, on every worker w (inside one `pool.run`):
+/// 1. prepare: this step's dropout masks and packed recurrent weights (split across workers);
+/// 2. `body(w)`: forward and backward of w's shards, each into its own gradient buffer;
+/// 3. reduce-scatter: w sums its slice of every shard's gradient in shard order, then applies
+///    the weight-drop mask to that slice;
+/// 4. norm: the squared gradient norm is summed per fixed block of `normBlock` floats, blocks
+///    spread over the workers, and the block sums are added in block order, so the norm has the
+///    same bits for any worker count (deterministic mode stays deterministic with clipping);
+/// 5. unless the loss or the norm is not finite: clipping scale, AdamW on w's slice.
+///
+/// A step whose loss or gradient is NaN or infinite changes nothing (no worker updates) and
+/// `run` throws `TrainingError.nonFinite` naming the step and the first tensor at fault: the
+/// weights stay those of the last good step. The check is always on: it reads numbers the step
+/// computes anyway (the norm pass costs ~0.1% of a paper-model step).
+public final class DataParallelEngine {
+    public let pool: WorkerPool
+    /// The shared weights: one copy, read in place by every worker, each worker updating its slice.
+    public let params: FloatBuffer
+    /// The model's tensors (names the tensor at fault when a gradient is not finite).
+    public let modelLayout: ParameterLayout
+    public let optimizerLayout: OptimizerLayout
+    public let seed: UInt64
+    /// Gradient shards: one per worker, or a fixed number in deterministic mode.
+    public let shardCount: Int
+    /// Shards of each worker (contiguous, as even as possible).
+    public let workerShards: [Range<Int>]
+    let shared: WeightDropState
+    let reducer: ReduceScatter
+    let gradients: WorkerSlots<FloatBuffer?>
+    /// How the gradient buffers were placed (hwloc membind or first touch).
+    public private(set) var memoryPolicy: MemoryPolicy = .firstTouch
+    private var staged: StagedPlan
+    private let optimizerShards: WorkerSlots<AdamWShard?>
+    /// Per worker: its loss contribution this step (only its finiteness is used).
+    private let losses: WorkerSlots<Double>
+    /// Per fixed block of the gradient: its sum of squares over trainable groups.
+    private let blockNorms: UnsafeMutableBufferPointer<Double>
+    private let timings: WorkerSlots<StepTiming>
+    private let errors: WorkerSlots<Error?>
+    private var start: UInt64 = 0
+    /// This step's global squared gradient norm and whether the step was skipped as non-finite.
+    private var squaredNorm = 0.0
+    private var nonFinite = false
+
+    /// Floats per norm block: a fixed size, independent of the worker count.
+    static let normBlock = 16_384
+
+    /// Starts the engine on `pool`: allocates each shard's gradient buffer on its worker and
+    /// each worker's optimizer shard there (NUMA-local first touch).
+    /// - Parameters:
+    ///   - makeShard: called on the owning worker's thread for each of its shards, after that
+    ///     shard's gradient buffer is allocated there (the model's replica goes here).
+    /// - Throws: `LayoutError`/`TrainingError` when the batch cannot be split over the workers
+    ///   or shards, or the plan does not cover the model.
+    init(pool: WorkerPool, encoder: AWDLSTMParameters, modelLayout: ParameterLayout, plan: OptimizerPlan,
+         seed: UInt64, batchSize: Int, deterministicShards: Int?, initialParameters: [Float]?,
+         initialize: (UnsafeMutablePointer<Float>) -> Void,
+         makeShard: @escaping (_ shard: Int) -> Void) throws {
+        let W = pool.workerCount, P = modelLayout.count
+        let G = try Self.shardCount(workers: W, deterministicShards: deterministicShards, batchSize: batchSize)
+        guard plan.layout.parameterCount == P else {
+            throw TrainingError.invalidLayout("the optimizer plan covers \(plan.layout.parameterCount) "
+                + "parameters but the model has \(P)")
+        }
+        if let initialParameters, initialParameters.count != P {
+            throw TrainingError.invalidLayout("initial parameters have \(initialParameters.count) values, "
+                + "the model needs \(P)")
+        }
+        self.pool = pool
+        self.modelLayout = modelLayout
+        optimizerLayout = plan.layout
+        self.seed = seed
+        shardCount = G
+        staged = StagedPlan(plan)
+        params = FloatBuffer(count: P)
+        initialize(params.pointer)
+        if let initialParameters { params.pointer.update(from: initialParameters, count: P) }
+        shared = WeightDropState(parameters: encoder)
+        reducer = ReduceScatter(count: P, barrier: pool.barrier, sources: G)
+        workerShards = WorkerLayout.split(count: G, parts: W)
+        gradients = WorkerSlots(count: G, initial: nil)
+        optimizerShards = WorkerSlots(count: W, initial: nil)
+        losses = WorkerSlots(count: W, initial: 0)
+        blockNorms = .allocate(capacity: (P + Self.normBlock - 1) / Self.normBlock)
+        blockNorms.initialize(repeating: 0)
+        timings = WorkerSlots(count: W, initial: StepTiming())
+        errors = WorkerSlots(count: W, initial: nil)
+        let policies = WorkerSlots<MemoryPolicy>(count: G, initial: .firstTouch)
+        let groupCount = optimizerLayout.groups.count
+        pool.run { [self] w in
+            let memory = pool.memory(worker: w)
+            for s in workerShards[w] {
+                let (g, policy) = memory.allocate(count: P)
+                gradients[s] = g
+                policies[s] = policy
+                reducer.attach(worker: s, gradient: g.pointer)
+                makeShard(s)
+            }
+            optimizerShards[w] = AdamWShard(range: reducer.slice(worker: w), groupCount: groupCount)
+        }
+        memoryPolicy = policies[0]
+    }
+
+    deinit { blockNorms.deallocate() }
+
+    public var workerCount: Int { pool.workerCount }
+
+    /// The number of shards for a minibatch of `batchSize` over `workers` workers: one per worker,
+    /// or the fixed count of deterministic mode. Throws before any work when the split is
+    /// impossible, saying how to fix it.
+    static func shardCount(workers W: Int, deterministicShards: Int?, batchSize: Int) throws -> Int {
+        if let d = deterministicShards {
+            guard d >= 1 else {
+                throw TrainingError.invalidHyperparameter(name: "deterministicShards", value: Double(d),
+                                                          reason: "must be at least 1")
+            }
+            guard d >= W else {
+                throw TrainingError.invalidLayout("deterministic mode with \(d) shards cannot use \(W) workers: "
+                    + "use at most \(d) workers or more shards")
+            }
+        }
+        let G = deterministicShards ?? W
+        try WorkerLayout.validateSplit(batchSize: batchSize, workers: G)
+        return G
+    }
+
+    // MARK: Stages and steps
+
+    /// The current stage's optimizer plan.
+    public var plan: OptimizerPlan { staged.plan }
+    /// Optimizer steps taken so far (keys the dropout masks).
+    public var step: Int { staged.step }
+    /// The step at which the current plan's schedule started (see `beginStage`).
+    public var stageStart: Int { staged.stageStart }
+
+    /// Starts a new stage (fastai: another `fit_one_cycle`, e.g. after `freeze_to`): the new
+    /// plan's schedule counts from the next step. The optimizer state carries over, as fastai's
+    /// optimizer does between fits.
+    /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
+    public func beginStage(_ plan: OptimizerPlan) throws { try staged.beginStage(plan) }
+
+    /// What one `run` measured.
+    struct StepOutcome {
+        var timing: StepTiming
+        /// Global norm of the trainable gradients (before clipping).
+        var gradNorm: Double
+    }
+
+    /// One data-parallel step (see the type's description). `body(w, clock)` runs worker w's
+    /// shards forward and backward into `gradients[s]` (zeroing them first) and returns the
+    /// worker's loss contribution. With `update` false nothing is updated and the step counter
+    /// stays (gradients for tests and diagnostics: read `reduced` afterwards).
+    /// - Throws: `TrainingError.nonFinite` (nothing updated) or an optimizer error.
+    func run(update: Bool, body: @escaping (_ worker: Int, _ key: DropoutKey, _ clock: inout PhaseClock) -> Double)
+        throws -> StepOutcome {
+        let key = DropoutKey(seed: seed, step: step)
+        let settings = try staged.settings()
+        let plan = self.plan
+        start = DispatchTime.now().uptimeNanoseconds
+        pool.barrier.resetWaitTimes()
+        pool.run { [self] w in
+            var clock = PhaseClock(barrier: pool.barrier, worker: w)
+            prepare(worker: w, params: params.pointer, key: key)
+            clock.timing.prepare = clock.lap()
+            losses[w] = body(w, key, &clock)
+            _ = clock.lap()
+            reduceAndUpdate(worker: w, plan: plan, settings: settings, update: update, clock: &clock)
+        }
+        let timing = try finish()
+        if nonFinite { throw nonFiniteError() }
+        if update { staged.advance() }
+        return StepOutcome(timing: timing, gradNorm: squaredNorm.squareRoot())
+    }
+
+    /// Worker `w`: this step's dropout masks and packed recurrent weights (split across
+    /// workers, with the barriers that make them complete for everyone). `key` nil: evaluation.
+    func prepare(worker w: Int, params: UnsafePointer<Float>, key: DropoutKey?) {
+        shared.prepare(params: params, key: key, part: w, parts: workerCount)
+        pool.barrier.arriveAndWait(worker: w)
+        shared.pack(params: params, part: w, parts: workerCount)
+        pool.barrier.arriveAndWait(worker: w)
+    }
+
+    /// Worker `w`, after its shards' gradients are complete: reduce-scatter, weight-drop
+    /// masking, the global norm, then (when `update` and everything is finite) clipping and
+    /// AdamW on the worker's slice. Errors are kept for `finish` to rethrow on the coordinator.
+    private func reduceAndUpdate(worker w: Int, plan: OptimizerPlan, settings: AdamWStepSettings, update: Bool,
+                                 clock: inout PhaseClock) {
+        let slice = reducer.reduce(worker: w)
+        shared.maskGradients(reducer.reduced, range: slice)
+        pool.barrier.arriveAndWait(worker: w)   // every slice is reduced and masked
+        clock.timing.allReduce += clock.lap()
+        do {
+            let blocks = WorkerLayout.split(count: blockNorms.count, parts: workerCount)[w]
+            for b in blocks {
+                let range = b * Self.normBlock ..< min((b + 1) * Self.normBlock, reducer.count)
+                blockNorms[b] = try GradientClipping.sumOfSquares(grads: reducer.reduced, slice: range,
+                                                                  layout: optimizerLayout, trainable: plan.trainable)
+            }
+            pool.barrier.arriveAndWait(worker: w)   // every block sum is written
+            let total = blockNorms.reduce(0, +)     // block order: the same bits on every worker, for any W
+            let finite = total.isFinite && (0 ..< workerCount).allSatisfy { losses[$0].isFinite }
+            if w == 0 { squaredNorm = total; nonFinite = !finite }
+            if update && finite {
+                var stepSettings = settings
+                stepSettings.gradScale = try plan.gradScale(totalSquaredNorm: total)
+                try optimizerShards[w]!.update(params: params.pointer, grads: reducer.reduced, layout: optimizerLayout,
+                                               settings: stepSettings)
+            }
+        } catch {
+            errors[w] = error
+        }
+        clock.timing.optimizer += clock.lap()
+        timings[w] = clock.timing
+    }
+
+    /// Coordinator, after `pool.run`: rethrows the first worker error, else returns the step's
+    /// time split averaged over workers.
+    private func finish() throws -> StepTiming {
+        let W = workerCount
+        if let error = errors.elements.compactMap({ $0 }).first {
+            for w in 0 ..< W { errors[w] = nil }
+            throw error
+        }
+        var timing = (0 ..< W).reduce(StepTiming()) { $0 + timings[$1] }.scaled(by: 1 / Double(W))
+        timing.wall = Double(DispatchTime.now().uptimeNanoseconds - start)
+        return timing
+    }
+
+    /// Names what is not finite: the loss, or the first tensor with a NaN/infinite gradient.
+    private func nonFiniteError() -> TrainingError {
+        if let bad = (0 ..< workerCount).first(where: { !losses[$0].isFinite }) {
+            return .nonFinite(step: step + 1, what: "the loss is \(losses[bad]) (worker \(bad))")
+        }
+        for spec in modelLayout.specs {
+            if let i = spec.range.first(where: { !reducer.reduced[$0].isFinite }) {
+                return .nonFinite(step: step + 1, what: "the gradient of \(spec.name) is \(reducer.reduced[i]) "
+                    + "at element \(i - spec.offset)")
+            }
+        }
+        return .nonFinite(step: step + 1, what: "the squared gradient norm overflowed to \(squaredNorm)")
+    }
+
+    /// The summed gradient of the last `run` (all P floats after a run).
+    var reduced: UnsafeMutablePointer<Float> { reducer.reduced }
+
+    /// The optimizer shard of worker `w` (its slice of the AdamW moments and the step counts).
+    public func optimizerShard(worker w: Int) -> AdamWShard { optimizerShards[w]! }
+}
+
+/// Times one worker's phases of a step, keeping barrier waits out of the phases: each `lap`
+/// returns the time since the previous lap minus the time this worker waited at barriers in
+/// between, and adds those waits to `timing.idle`.
+struct PhaseClock {
+    private let barrier: SpinBarrier
+    private let worker: Int
+    private var last: UInt64
+    private var waited: UInt64
+    var timing = StepTiming()
+
+    init(barrier: SpinBarrier, worker: Int) {
+        self.barrier = barrier
+        self.worker = worker
+        last = DispatchTime.now().uptimeNanoseconds
+        waited = barrier.waitedNanoseconds(worker: worker)
+    }
+
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds, w = barrier.waitedNanoseconds(worker: worker)
+        let idle = w - waited
+        defer { last = now; waited = w }
+        timing.idle += Double(idle)
+        return Double(now - last) - Double(idle)
+    }
+}
