@@ -75,18 +75,10 @@ public struct ClassifierJob {
         try JobChecks.naming("classifier.drop_mult", in: config) { try modelConfig.scaled(dropMult: dropMult).validate() }
 
         // Sizes against the data, then against the machine.
-        let B = trainerOptions.batchSize, trainCount = data[.train].sequences.count
-        guard trainCount >= B else {
-            throw config.error("classifier.batch", "the train split of \(ConfigPath.display(datasetPath)) has \(trainCount) "
-                + "sequences, fewer than one batch of \(B): use a batch of at most \(max(trainCount, 1))")
-        }
-        let shards = try JobChecks.shardCount(config, section: "classifier", batch: B,
-                                              deterministicShards: trainerOptions.deterministicShards, workers: layout.workerCount)
-        let parameters = ClassifierParameters(config: modelConfig, classCount: data.classCount)
-        let memory = MemoryEstimate.classifier(parameters: parameters, batch: B, maxLength: data.maxLength, shards: shards,
-                                               workers: layout.workerCount)
+        let memory = try Self.checkSizes(config, data: data, modelConfig: modelConfig, dataset: datasetPath,
+                                         workers: layout.workerCount, logger: logger)
         self.memory = memory
-        try JobChecks.checkMemory(memory, config, keys: ["classifier.batch"], logger: logger)
+        let parameters = ClassifierParameters(config: modelConfig, classCount: data.classCount)
         let optimizerLayout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
         for stage in runOptions.stages {
             _ = try JobChecks.naming("classifier.lr", in: config) {
@@ -114,6 +106,25 @@ public struct ClassifierJob {
         resolved.classifier.stages = config.classifierRecipe
         resolved.out = out
         self.resolved = resolved
+    }
+
+    /// Checks the batch against the train split, the shards against the workers, and the
+    /// estimated memory against the machine's. (`ulmfit run` also calls it before any stage runs.)
+    public static func checkSizes(_ config: RunConfig, data: EncodedClassificationData, modelConfig: AWDLSTMConfig,
+                                  dataset: String, workers: Int, logger: Logger) throws -> MemoryEstimate {
+        let trainer = config.classifierTrainerOptions
+        let B = trainer.batchSize, trainCount = data[.train].sequences.count
+        guard trainCount >= B else {
+            throw config.error("classifier.batch", "the train split of \(ConfigPath.display(dataset)) has \(trainCount) "
+                + "sequences, fewer than one batch of \(B): use a batch of at most \(max(trainCount, 1))")
+        }
+        let shards = try JobChecks.shardCount(config, section: "classifier", batch: B,
+                                              deterministicShards: trainer.deterministicShards, workers: workers)
+        let parameters = ClassifierParameters(config: modelConfig, classCount: data.classCount)
+        let memory = MemoryEstimate.classifier(parameters: parameters, batch: B, maxLength: data.maxLength, shards: shards,
+                                               workers: workers)
+        try JobChecks.checkMemory(memory, config, keys: ["classifier.batch"], logger: logger)
+        return memory
     }
 
     /// Writes the resolved config and the vocabulary, trains, tests; `summary.json` last.

@@ -102,31 +102,9 @@ public struct LanguageModelJob {
         try JobChecks.naming("model.drop_mult", in: config) { try modelConfig.scaled(dropMult: dropMult).validate() }
 
         // Sizes against the data, then against the machine: before anything large is allocated.
-        let (B, T) = (trainerOptions.batchSize, trainerOptions.bptt)
-        let tokens = corpus.trainTokens, streamLength = (tokens - 1) / B
-        if streamLength < T {
-            // Name the setting the user gave last (an option before a file line before a default).
-            func rank(_ key: String) -> Int {
-                switch config.source(of: key) { case .flag: return 2; case .file: return 1; case .builtIn: return 0 }
-            }
-            let primary = rank("training.bptt") > rank("training.batch") || T >= tokens ? "training.bptt" : "training.batch"
-            let other = primary == "training.bptt" ? "training.batch" : "training.bptt"
-            let fits = [(tokens - 1) / T >= 1 ? "at most batch \((tokens - 1) / T) with bptt \(T)" : nil,
-                        streamLength >= 1 ? "at most bptt \(streamLength) with batch \(B)" : nil].compactMap { $0 }
-            throw config.error(primary, "batch \(B) x bptt \(T) does not fit the data (\(other) from "
-                + "\(config.source(of: other))): \(tokens) train tokens in \(B) streams give \(streamLength) tokens per "
-                + "stream, fewer than one window of \(T)" + (fits.isEmpty ? "" : "; use " + fits.joined(separator: ", or ")))
-        }
-        if corpus.validTokens > 0 && (corpus.validTokens - 1) / B < 1 {
-            logger.warning("\(corpus.validTokens) validation tokens are too few for \(B) streams: validation is skipped")
-        }
-        let shards = try JobChecks.shardCount(config, section: "training", batch: B,
-                                              deterministicShards: trainerOptions.deterministicShards, workers: layout.workerCount)
-        let memory = MemoryEstimate.languageModel(config: modelConfig, batch: B, bptt: T, shards: shards, workers: layout.workerCount)
+        let (memory, steps) = try Self.checkSizes(config, corpus: corpus, modelConfig: modelConfig,
+                                                  workers: layout.workerCount, logger: logger)
         self.memory = memory
-        try JobChecks.checkMemory(memory, config, keys: ["training.batch", "training.bptt"], logger: logger)
-        let windows = (streamLength + T - 1) / T
-        let steps = min(runOptions.maxSteps ?? .max, runOptions.epochs * windows)
         let schedule = runOptions
         _ = try JobChecks.naming("training.lr", in: config) {
             let parameters = LanguageModelParameters(config: modelConfig)
@@ -172,6 +150,38 @@ public struct LanguageModelJob {
         }
         try JobChecks.writeSummary(fields, to: out)
         return summary
+    }
+
+    /// Checks the batch and BPTT window against the corpus (tokens per stream), the shards against
+    /// the workers, and the estimated memory against the machine's; returns the estimate and the
+    /// number of optimizer steps. (`ulmfit run` also calls it before any stage runs.)
+    public static func checkSizes(_ config: RunConfig, corpus: LanguageModelCorpus, modelConfig: AWDLSTMConfig,
+                                  workers: Int, logger: Logger) throws -> (memory: MemoryEstimate, steps: Int) {
+        let trainer = config.languageModelTrainerOptions, run = config.languageModelRunOptions(out: "")
+        let (B, T) = (trainer.batchSize, trainer.bptt)
+        let tokens = corpus.trainTokens, streamLength = (tokens - 1) / B
+        if streamLength < T {
+            // Name the setting the user gave last (an option before a file line before a default).
+            func rank(_ key: String) -> Int {
+                switch config.source(of: key) { case .flag: return 2; case .file: return 1; case .builtIn: return 0 }
+            }
+            let primary = rank("training.bptt") > rank("training.batch") || T >= tokens ? "training.bptt" : "training.batch"
+            let other = primary == "training.bptt" ? "training.batch" : "training.bptt"
+            let fits = [(tokens - 1) / T >= 1 ? "at most batch \((tokens - 1) / T) with bptt \(T)" : nil,
+                        streamLength >= 1 ? "at most bptt \(streamLength) with batch \(B)" : nil].compactMap { $0 }
+            throw config.error(primary, "batch \(B) x bptt \(T) does not fit the data (\(other) from "
+                + "\(config.source(of: other))): \(tokens) train tokens in \(B) streams give \(streamLength) tokens per "
+                + "stream, fewer than one window of \(T)" + (fits.isEmpty ? "" : "; use " + fits.joined(separator: ", or ")))
+        }
+        if corpus.validTokens > 0 && (corpus.validTokens - 1) / B < 1 {
+            logger.warning("\(corpus.validTokens) validation tokens are too few for \(B) streams: validation is skipped")
+        }
+        let shards = try JobChecks.shardCount(config, section: "training", batch: B,
+                                              deterministicShards: trainer.deterministicShards, workers: workers)
+        let memory = MemoryEstimate.languageModel(config: modelConfig, batch: B, bptt: T, shards: shards, workers: workers)
+        try JobChecks.checkMemory(memory, config, keys: ["training.batch", "training.bptt"], logger: logger)
+        let windows = (streamLength + T - 1) / T
+        return (memory, min(run.maxSteps ?? .max, run.epochs * windows))
     }
 
     /// Counts k-mers of the training input (FASTA, or the dataset's train split) into a vocabulary.

@@ -1,6 +1,7 @@
 import Foundation
 import GenomicData
 import Logging
+import Model
 import OutputFiles
 
 /// `ulmfit run`: every stage of the method in order, into one run folder:
@@ -105,20 +106,27 @@ public struct PipelineJob {
     @discardableResult
     public func run(logger: Logger) throws -> ClassifierEvaluation {
         let (_, layout) = try JobChecks.planLayout(config)
+        // Everything that can be checked before the first stage runs is, before anything is written:
+        // the dataset (prepared in memory), the pretraining plan (data, vocabulary, sizes, memory),
+        // and the later stages' sizes against that dataset and model.
+        let (datasetPath, prepared, preparation) = try inputDataset(logger: logger)
+        let pretrain = try LanguageModelJob(config: stageConfig(.pretrain, dataset: datasetPath), mode: .overwrite, logger: logger)
+        try preflight(prepared, datasetPath: datasetPath, pretrain: pretrain, workers: layout.workerCount, logger: logger)
+
         try RunFolder.prepare(out, mode: mode == .overwrite ? .overwrite : .fresh)
         let resolved = resolvedPipelineConfig(workers: layout.workerCount)
         try resolved.write(keys: pipelineKeys, to: path("config.yaml"),
                            header: String(Self.header.dropFirst(2).dropLast()) + "\n"
                                + "Repeat or resume it with: ulmfit run --config THIS_FILE")
         var rerun: Stage?   // the first stage run in this invocation: every later one runs too
-        func decide(_ stage: Stage, planned: RunConfig?, complete: () -> Bool) -> Bool {
+        func decide(_ stage: Stage, planned: RunConfig, complete: () -> Bool) -> Bool {
             let folder = path(stage.rawValue)
             var reason: String?
             if !FileManager.default.fileExists(atPath: folder) {
                 reason = "not run yet"
             } else if let rerun {
                 reason = "its input (\(rerun.rawValue)) was just run"
-            } else if let planned, let previous = try? RunConfig.load(path: (folder as NSString).appendingPathComponent("config.yaml")) {
+            } else if let previous = try? RunConfig.load(path: (folder as NSString).appendingPathComponent("config.yaml")) {
                 let changed = Self.differences(previous, planned)
                 if !changed.isEmpty { reason = "settings changed: " + changed.joined(separator: "; ") }
                 else if !complete() { reason = "its last run did not finish" }
@@ -135,40 +143,69 @@ public struct PipelineJob {
         }
 
         // 1. prepare
-        let dataset: String
-        if let given = config.data.dataset {
-            dataset = given
-        } else {
-            dataset = path("data/dataset.csv")
+        if let preparation {
             let stage = prepareConfig()
-            if decide(.prepare, planned: stage, complete: { Self.finished(path("data"), loads: { _ = try PreparedDataset.load(path: dataset) }) }) {
-                try prepare(stage, into: path("data"), logger: logger)
+            if decide(.prepare, planned: stage, complete: { Self.finished(path("data"), loads: { _ = try PreparedDataset.load(path: datasetPath) }) }) {
+                try write(prepared, preparation: preparation, config: stage, into: path("data"), logger: logger)
             }
         }
         // 2. pretrain
-        let pretrain = try LanguageModelJob(config: stageConfig(.pretrain, dataset: dataset), mode: .overwrite, logger: logger)
         if decide(.pretrain, planned: pretrain.resolved, complete: { Self.finished(path("pretrain"), loads: { _ = try ModelCheckpoint.load(from: path("pretrain/model")) }) }) {
             _ = try pretrain.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
         }
         // 3. finetune
-        let finetune = try LanguageModelJob(config: stageConfig(.finetune, dataset: dataset), mode: .overwrite, logger: logger)
+        let finetune = try LanguageModelJob(config: stageConfig(.finetune, dataset: datasetPath), mode: .overwrite, logger: logger)
         if decide(.finetune, planned: finetune.resolved, complete: { Self.finished(path("finetune"), loads: { _ = try ModelCheckpoint.load(from: path("finetune/model")) }) }) {
             _ = try finetune.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
         }
         // 4. classifier
-        let classifier = try ClassifierJob(config: stageConfig(.classifier, dataset: dataset), mode: .overwrite, logger: logger)
+        let classifier = try ClassifierJob(config: stageConfig(.classifier, dataset: datasetPath), mode: .overwrite, logger: logger)
         if decide(.classifier, planned: classifier.resolved, complete: { Self.finished(path("classifier"), loads: { _ = try ClassifierCheckpoint.load(from: path("classifier/model")) }) }) {
             _ = try classifier.run(mode: .overwrite, command: "ulmfit train-classifier", logger: logger)
         }
         // 5. test: always evaluated (seconds), into RUN/test.
         logger.info("== test: evaluating \(ConfigPath.display(path("classifier/model"))) on the test split")
-        let test = try EvaluationJob(config: stageConfig(.test, dataset: dataset), model: path("classifier/model"),
+        let test = try EvaluationJob(config: stageConfig(.test, dataset: datasetPath), model: path("classifier/model"),
                                      split: .test, out: path("test"), logger: logger)
         let evaluation = try test.run(logger: logger)
         try JobChecks.writeSummary(["command": "ulmfit run", "test_accuracy": evaluation.metrics.accuracy,
                                     "test_mcc": evaluation.metrics.mcc.isFinite ? evaluation.metrics.mcc : NSNull()],
                                    to: out)
         return evaluation
+    }
+
+    /// The classification dataset: `data.dataset` as given, or the configured files prepared in
+    /// memory (written to RUN/data/dataset.csv by the prepare stage). The preparation is returned
+    /// for its summary.
+    func inputDataset(logger: Logger) throws -> (path: String, dataset: PreparedDataset, preparation: DatasetPreparation?) {
+        if let given = config.data.dataset { return (given, try PreparedDataset.load(path: given), nil) }
+        let stage = prepareConfig()
+        var preparation = DatasetPreparation()
+        for file in stage.data.csv ?? [] { try preparation.addCSV(path: file) }
+        for file in stage.data.positive ?? [] { try preparation.addFasta(path: file, label: 1) }
+        for file in stage.data.negative ?? [] { try preparation.addFasta(path: file, label: 0) }
+        let (dataset, warnings) = try preparation.prepare(seed: stage.dataOptions.splitSeed)
+        warnings.forEach { logger.warning("\($0)") }
+        return (path("data/dataset.csv"), dataset, preparation)
+    }
+
+    /// The fine-tuning and classifier stages' sizes against the dataset, tokenized with the
+    /// pretraining vocabulary, and the pretrained model's shape (the checkpoints they start from
+    /// do not exist yet).
+    func preflight(_ dataset: PreparedDataset, datasetPath: String, pretrain: LanguageModelJob, workers: Int,
+                   logger: Logger) throws {
+        let encoder = try KmerEncoder(vocabulary: pretrain.vocabulary)
+        var corpus = LanguageModelCorpus()
+        corpus.train = dataset[.train].sequences.map(encoder.encode)
+        corpus.valid = dataset[.valid].sequences.map(encoder.encode)
+        _ = try LanguageModelJob.checkSizes(stageConfig(.finetune, dataset: datasetPath), corpus: corpus,
+                                            modelConfig: pretrain.modelConfig, workers: workers, logger: logger)
+        let data = try EncodedClassificationData(dataset: dataset, encoder: encoder, source: datasetPath)
+        let c = pretrain.modelConfig
+        let classifier = AWDLSTMConfig.classifier(vocabSize: c.vocabSize, embeddingSize: c.embeddingSize,
+                                                  hiddenSize: c.hiddenSize, layerCount: c.layerCount)
+        _ = try ClassifierJob.checkSizes(stageConfig(.classifier, dataset: datasetPath), data: data, modelConfig: classifier,
+                                         dataset: datasetPath, workers: workers, logger: logger)
     }
 
     /// The config of one stage: the pipeline's settings that stage uses, with its inputs and
@@ -206,20 +243,14 @@ public struct PipelineJob {
         return c
     }
 
-    /// Writes RUN/data/dataset.csv from the configured files, then its config and summary.
-    func prepare(_ stage: RunConfig, into folder: String, logger: Logger) throws {
-        var preparation = DatasetPreparation()
-        for file in stage.data.csv ?? [] { try preparation.addCSV(path: file) }
-        for file in stage.data.positive ?? [] { try preparation.addFasta(path: file, label: 1) }
-        for file in stage.data.negative ?? [] { try preparation.addFasta(path: file, label: 0) }
-        let (dataset, warnings) = try preparation.prepare(seed: stage.dataOptions.splitSeed)
-        warnings.forEach { logger.warning("\($0)") }
+    /// Writes the prepare stage: RUN/data/config.yaml, dataset.csv, summary.json (last).
+    func write(_ dataset: PreparedDataset, preparation: DatasetPreparation, config stage: RunConfig, into folder: String,
+               logger: Logger) throws {
         try RunFolder.prepare(folder, mode: .overwrite)
         try stage.write(keys: Self.prepareKeys.compactMap(ConfigSchema.key), to: (folder as NSString).appendingPathComponent("config.yaml"),
                         header: "The resolved settings of `ulmfit run`'s prepare stage.")
         try dataset.write(to: (folder as NSString).appendingPathComponent("dataset.csv"))
         preparation.summary(of: dataset).split(separator: "\n").forEach { logger.info("\($0)") }
-        logger.info("dataset: \(dataset)")
         try JobChecks.writeSummary(["command": "ulmfit run (prepare)", "train": dataset[.train].count,
                                     "valid": dataset[.valid].count, "test": dataset[.test].count], to: folder)
     }

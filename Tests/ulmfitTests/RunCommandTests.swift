@@ -74,6 +74,22 @@ import Testing
         #expect(try cli.run("run --config configs/pipe.yaml --out runs/pipe/pretrain").error.contains("holds another run"))
     }
 
+    /// Every stage's sizes are checked against the data before the first stage runs: nothing written.
+    @Test func laterStagesAreCheckedBeforeAnythingIsWritten() throws {
+        let cli = try CLI()
+        try cli.writeGenome()
+        try cli.writeDataset()
+        try cli.write("configs/pipe.yaml", Self.pipeline)
+        let classifier = try cli.run("run --config configs/pipe.yaml --set classifier.batch=100000 -q")
+        #expect(classifier.error.hasPrefix("Error: --set classifier.batch: the train split of runs/pipe/data/dataset.csv has"))
+        let finetune = try cli.run("run --config configs/pipe.yaml --set finetune.bptt=100000 -q")
+        #expect(finetune.error.hasPrefix("Error: --set finetune.bptt: batch 4 x bptt 100000 does not fit the data"),
+                "\(finetune.error)")
+        let inputs = try cli.run("run --config configs/pipe.yaml --set data.dataset=dataset.csv -q")
+        #expect(inputs.error.contains("give a prepared dataset (data.dataset, --set data.dataset) or files to prepare"))
+        #expect(!cli.exists("runs"))
+    }
+
     /// scripts/run.sh passes its options through: --workers and --max-steps apply to every stage.
     @Test func passThroughOptionsReachEveryStage() throws {
         let cli = try CLI()
