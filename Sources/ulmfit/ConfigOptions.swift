@@ -18,18 +18,6 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
-/// `--out` and `--overwrite` of the commands that write a run folder.
-struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Results folder (out; default: runs/<command>).", valueName: "folder"))
-    var out: String?
-
-    @Flag(help: "Replace the run in --out if it holds one (otherwise such a folder is refused).")
-    var overwrite = false
-
-    var override: ConfigOverride? { .option("out", "--out", out) }
-    var mode: RunFolder.Mode { overwrite ? .overwrite : .fresh }
-}
-
 extension ArgumentHelp {
     /// The help of a config key: its description and its default, from the schema.
     static func key(_ path: String) -> ArgumentHelp { ArgumentHelp(ConfigSchema.help(path)) }

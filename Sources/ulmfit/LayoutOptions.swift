@@ -25,7 +25,4 @@ struct LayoutOptions: ParsableArguments {
          .option("layout.policy", "--policy", policy), .option("layout.cpus", "--cpus", cpus),
          .option("layout.oversubscribe", "--oversubscribe", oversubscribe)]
     }
-
-    /// Whether any layout option was given.
-    var isEmpty: Bool { overrides.allSatisfy { $0 == nil } }
 }

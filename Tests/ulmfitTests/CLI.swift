@@ -43,21 +43,22 @@ final class CLI {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = args
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe(), err = Pipe()
+        // Output to files, read after the exit (no pipe to fill and block the process).
+        let outPath = folder + "/.stdout", errPath = folder + "/.stderr"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes while the process runs (a full pipe would block it).
-        var stdout = Data(), stderr = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            stderr = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        stdout = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
+        try out.close()
+        try err.close()
+        let stdout = try Data(contentsOf: URL(fileURLWithPath: outPath))
+        let stderr = try Data(contentsOf: URL(fileURLWithPath: errPath))
+        try FileManager.default.removeItem(atPath: outPath)
+        try FileManager.default.removeItem(atPath: errPath)
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
