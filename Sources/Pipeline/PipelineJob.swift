@@ -102,9 +102,9 @@ public struct PipelineJob {
         return ConfigSchema.keys.filter { !inputs.contains($0.path) && !["data.init_from", "data.encoder"].contains($0.path) }
     }
 
-    /// Runs (or skips) every stage; returns the test split's evaluation.
+    /// Runs (or skips) every stage; returns the results on the test split.
     @discardableResult
-    public func run(logger: Logger) throws -> ClassifierEvaluation {
+    public func run(logger: Logger) throws -> TestResult {
         let (_, layout) = try JobChecks.planLayout(config)
         // Everything that can be checked before the first stage runs is, before anything is written:
         // the dataset (prepared in memory), the pretraining plan (data, vocabulary, sizes, memory),
@@ -163,15 +163,36 @@ public struct PipelineJob {
         if decide(.classifier, planned: classifier.resolved, complete: { Self.finished(path("classifier"), loads: { _ = try ClassifierCheckpoint.load(from: path("classifier/model")) }) }) {
             _ = try classifier.run(mode: .overwrite, command: "ulmfit train-classifier", logger: logger)
         }
-        // 5. test: always evaluated (seconds), into RUN/test.
-        logger.info("== test: evaluating \(ConfigPath.display(path("classifier/model"))) on the test split")
-        let test = try EvaluationJob(config: stageConfig(.test, dataset: datasetPath), model: path("classifier/model"),
-                                     split: .test, out: path("test"), logger: logger)
-        let evaluation = try test.run(logger: logger)
-        try JobChecks.writeSummary(["command": "ulmfit run", "test_accuracy": evaluation.metrics.accuracy,
-                                    "test_mcc": evaluation.metrics.mcc.isFinite ? evaluation.metrics.mcc : NSNull()],
-                                   to: out)
-        return evaluation
+        // 5. test: the classifier on the test split, into RUN/test (kept while the classifier is).
+        let step = try ModelCheckpoint.load(from: path("classifier/model")).0.step
+        let result: TestResult
+        if rerun == nil, let previous = Self.testResult(path("test/test.json"), step: step) {
+            logger.info("== test: complete, skipped (\(ConfigPath.display(path("test"))))")
+            result = previous
+        } else {
+            logger.info("== test: evaluating \(ConfigPath.display(path("classifier/model"))) on the test split")
+            let test = try EvaluationJob(config: stageConfig(.test, dataset: datasetPath), model: path("classifier/model"),
+                                         split: .test, out: path("test"), logger: logger)
+            let evaluation = try test.run(logger: logger)
+            result = TestResult(accuracy: evaluation.metrics.accuracy, mcc: evaluation.metrics.mcc)
+        }
+        try JobChecks.writeSummary(["command": "ulmfit run", "test_accuracy": result.accuracy,
+                                    "test_mcc": result.mcc.isFinite ? result.mcc : NSNull()], to: out)
+        return result
+    }
+
+    /// What `run` reports: the classifier's accuracy and MCC on the test split.
+    public struct TestResult: Sendable {
+        public var accuracy: Double
+        public var mcc: Double
+    }
+
+    /// The results in a test stage's `test.json`, if it scored the classifier at `step`.
+    static func testResult(_ path: String, step: Int) -> TestResult? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              object["step"] as? Int == step, let accuracy = object["accuracy"] as? Double else { return nil }
+        return TestResult(accuracy: accuracy, mcc: object["mcc"] as? Double ?? .nan)
     }
 
     /// The classification dataset: `data.dataset` as given, or the configured files prepared in

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
         configureBLASForWorkers()
         let job = try PipelineJob(config: config, mode: output.mode, logger: logger)
         let test = try job.run(logger: logger)
-        print(String(format: "done: test accuracy %.4f, MCC %.4f; results in %@", test.metrics.accuracy, test.metrics.mcc,
+        print(String(format: "done: test accuracy %.4f, MCC %.4f; results in %@", test.accuracy, test.mcc,
                      ConfigPath.display(job.out)))
     }
 }

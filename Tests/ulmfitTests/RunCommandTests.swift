@@ -48,10 +48,12 @@ import Testing
         // Complete: skipped, nothing rewritten.
         let metrics = try cli.data("runs/pipe/pretrain/metrics.jsonl")
         let again = try cli.run("run --config configs/pipe.yaml")
-        #expect(stages(again.stderr).prefix(4) == ["data: complete, skipped (runs/pipe/data)",
-                                                   "pretrain: complete, skipped (runs/pipe/pretrain)",
-                                                   "finetune: complete, skipped (runs/pipe/finetune)",
-                                                   "classifier: complete, skipped (runs/pipe/classifier)"])
+        #expect(stages(again.stderr) == ["data: complete, skipped (runs/pipe/data)",
+                                         "pretrain: complete, skipped (runs/pipe/pretrain)",
+                                         "finetune: complete, skipped (runs/pipe/finetune)",
+                                         "classifier: complete, skipped (runs/pipe/classifier)",
+                                         "test: complete, skipped (runs/pipe/test)"])
+        #expect(again.stdout == first.stdout.split(separator: "\n").last.map { $0 + "\n" })
         #expect(try cli.data("runs/pipe/pretrain/metrics.jsonl") == metrics)
 
         // A changed setting reruns its stage (and what follows), saying why.
@@ -68,7 +70,7 @@ import Testing
         // The run's own config.yaml repeats it: everything complete.
         let repeated = try cli.run("run --config runs/pipe/config.yaml")
         #expect(repeated.status == 0)
-        #expect(stages(repeated.stderr).prefix(4).allSatisfy { $0.contains("complete, skipped") }, "\(repeated.stderr)")
+        #expect(stages(repeated.stderr).allSatisfy { $0.contains("complete, skipped") }, "\(repeated.stderr)")
 
         // A folder holding another kind of run is refused.
         #expect(try cli.run("run --config configs/pipe.yaml --out runs/pipe/pretrain").error.contains("holds another run"))
