@@ -3,7 +3,8 @@ import Pipeline
 
 /// `--out` and `--overwrite` of the commands that write a run folder.
 struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Results folder (out; default: runs/<command>).", valueName: "folder"))
+    @Option(help: ArgumentHelp("Results folder (out; default: runs/lm for train-lm, runs/classifier for "
+        + "train-classifier, runs/main for run).", valueName: "folder"))
     var out: String?
 
     @Flag(help: "Replace the run in --out if it holds one (otherwise such a folder is refused).")
