@@ -51,11 +51,11 @@ public struct ClassifierJob {
 
         let prepared = try PreparedDataset.load(path: datasetPath)
         logger.info("dataset: \(prepared)")
-        var checkpoint: (ModelCheckpoint, [Float])?
+        var checkpoint: ModelCheckpoint?
         let vocabulary: Vocabulary
         if let path = config.data.encoder {
-            checkpoint = try JobChecks.loadLanguageModel(path, key: "data.encoder", in: config)
-            vocabulary = try JobChecks.vocabulary(of: checkpoint!.0)
+            checkpoint = try JobChecks.loadLanguageModel(path, key: "data.encoder", in: config, logger: logger)
+            vocabulary = try checkpoint!.vocabulary()
         } else if config.data.vocab != nil {
             vocabulary = try JobChecks.loadVocabulary(config)
         } else {
@@ -68,7 +68,7 @@ public struct ClassifierJob {
         let data = try EncodedClassificationData(dataset: prepared, encoder: encoder, source: datasetPath)
         data.warnings.forEach { logger.warning("\($0)") }
         self.data = data
-        let modelConfig = checkpoint.map { EncoderTransfer.classifierConfig(of: $0.0, dropMult: 1) }
+        let modelConfig = checkpoint.map { EncoderTransfer.classifierConfig(of: $0, dropMult: 1) }
             ?? config.classifierConfig(vocabSize: vocabulary.count)
         self.modelConfig = modelConfig
         let dropMult = runOptions.dropMult
@@ -87,12 +87,12 @@ public struct ClassifierJob {
                                   weightDecay: runOptions.weightDecay, maxGradNorm: runOptions.maxGradNorm)
             }
         }
-        if let (header, params) = checkpoint, let path = config.data.encoder {
-            let (values, copied) = try EncoderTransfer.initialParameters(
-                for: parameters, seed: trainerOptions.seed, checkpoint: header, params: params,
-                file: (path as NSString).appendingPathComponent("model.json"))
+        if let header = checkpoint {
+            let (values, copied) = try EncoderTransfer.initialParameters(for: parameters, seed: trainerOptions.seed,
+                                                                         checkpoint: header)
             initialParameters = values
-            logger.info("encoder: \(copied.count) tensors from \(ConfigPath.display(path)) (\(header.kind), step \(header.step))")
+            let source = "\(ConfigPath.display(header.path)) (\(header.kind.rawValue), step \(header.step))"
+            logger.info("encoder: \(copied.count) tensors from \(source)")
         } else {
             initialParameters = nil
         }
@@ -139,8 +139,10 @@ public struct ClassifierJob {
         logger.debug("BLAS: \(blasConfiguration())")
         logger.debug("\(layout.table())")
         logger.debug("memory estimate: \(memory)")
+        var options = runOptions
+        options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
-                                        trainerOptions: trainerOptions, options: runOptions, pool: pool,
+                                        trainerOptions: trainerOptions, options: options, pool: pool,
                                         initialParameters: initialParameters, log: { logger.info("\($0)") })
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "sequences": summary.sequences,
                                      "seconds": summary.seconds]

@@ -142,11 +142,13 @@ public enum ConfigSchema {
         .number("data.split_seed", \.data.splitSeed, .nonNegative, "ulmfit run: seed of the prepared train/valid/test split"),
         .path("data.vocab", \.data.vocab, expected: "a vocabulary JSON path",
               "Vocabulary JSON (ulmfit vocab); it brings k and stride", unset: "built from the training data"),
-        .path("data.init_from", \.data.initFrom, expected: "a checkpoint directory",
-              "Language-model checkpoint to start from (fine-tuning); it brings the vocabulary and sizes",
+        .path("data.init_from", \.data.initFrom, expected: "a run folder or checkpoint",
+              "Language model to start from (fine-tuning): a train-lm run folder or one of its checkpoints; it brings "
+                + "the vocabulary and sizes",
               unset: "a fresh model"),
-        .path("data.encoder", \.data.encoder, expected: "a checkpoint directory",
-              "Language-model checkpoint whose encoder starts the classifier; it brings the vocabulary and sizes",
+        .path("data.encoder", \.data.encoder, expected: "a run folder or checkpoint",
+              "Language model whose encoder starts the classifier: a train-lm run folder or one of its checkpoints; it "
+                + "brings the vocabulary and sizes",
               unset: "a classifier from scratch"),
         .number("data.k", \.data.k, .positive, "k-mer size when building the vocabulary"),
         .number("data.stride", \.data.stride, .positive, "Bases between k-mer starts when building the vocabulary"),

@@ -25,7 +25,7 @@ public struct EvaluationJob {
     public let layout: WorkerLayout
 
     /// - Parameters:
-    ///   - model: the classifier checkpoint folder (as given: resolved against the working directory).
+    ///   - model: a classifier run folder or one of its checkpoints (relative to the working directory).
     ///   - out: the results folder, or nil to print only. Evaluation files sit beside a run's own
     ///     (`test.json` of a classifier run is the same kind of file), so they are replaced.
     public init(config: RunConfig, model: String, split: DatasetSplit, out: String?, logger: Logger) throws {
@@ -44,7 +44,8 @@ public struct EvaluationJob {
         modelPath = model
         self.split = split
         self.out = out
-        checkpoint = try ClassifierCheckpoint.load(from: model)
+        checkpoint = try ClassifierCheckpoint.load(from: model, role: "--model")
+        logger.info("--model: \(checkpoint.model.resolution)")
         let encoder = try KmerEncoder(vocabulary: checkpoint.vocabulary())
         let part = try PreparedDataset.load(path: datasetPath)[split]
         guard part.count > 0 else {

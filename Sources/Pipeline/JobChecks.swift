@@ -115,21 +115,13 @@ enum JobChecks {
         return try naming("data.k", in: config) { try KmerCounter(tokenizer: tokenizer) }
     }
 
-    /// The checkpoint at `path`, set by `key`, where a language model is expected
-    /// (`data.init_from`, `data.encoder`): another kind is named as such.
-    static func loadLanguageModel(_ path: String, key: String, in config: RunConfig) throws -> (ModelCheckpoint, [Float]) {
-        let loaded = try ModelCheckpoint.load(from: path)
-        guard loaded.0.kind == "language-model" else {
-            throw config.error(key, "\(ConfigPath.display(path)) is a \(loaded.0.kind) checkpoint, not a language model: "
-                + "give the model/ folder of a `ulmfit train-lm` run")
-        }
-        return loaded
-    }
-
-    /// The vocabulary stored in a checkpoint.
-    static func vocabulary(of checkpoint: ModelCheckpoint) throws -> Vocabulary {
-        try Vocabulary(kmers: Array(checkpoint.vocabularyTokens.dropFirst(Vocabulary.specialTokens.count)),
-                       k: checkpoint.k, stride: checkpoint.stride)
+    /// The language model at `path` (a run folder or one of its checkpoints), set by `key`
+    /// (`data.init_from`, `data.encoder`): another kind is an error naming the key and its source.
+    static func loadLanguageModel(_ path: String, key: String, in config: RunConfig, logger: Logger) throws -> ModelCheckpoint {
+        let role = "\(key) (\(config.source(of: key)))"
+        let model = try ModelCheckpoint.load(from: path, expecting: .languageModel, role: role)
+        logger.info("\(key): \(model.resolution)")
+        return model
     }
 
     /// The config a run writes: `keys` with the defaults filled in and the layout as planned

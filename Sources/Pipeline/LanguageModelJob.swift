@@ -65,11 +65,11 @@ public struct LanguageModelJob {
         runOptions.showProgress = logger.logLevel <= .info
 
         // The vocabulary and model shape: from the starting checkpoint, a vocabulary file, or the data.
-        var initial: (ModelCheckpoint, [Float])?
+        var initial: ModelCheckpoint?
         let vocabulary: Vocabulary
         if let path = d.initFrom {
-            initial = try JobChecks.loadLanguageModel(path, key: "data.init_from", in: config)
-            vocabulary = try JobChecks.vocabulary(of: initial!.0)
+            initial = try JobChecks.loadLanguageModel(path, key: "data.init_from", in: config, logger: logger)
+            vocabulary = try initial!.vocabulary()
         } else if d.vocab != nil {
             vocabulary = try JobChecks.loadVocabulary(config)
         } else {
@@ -86,13 +86,13 @@ public struct LanguageModelJob {
         }
         corpus.summaries.forEach { logger.info("\($0)") }
         let modelConfig: AWDLSTMConfig
-        if let (header, params) = initial {
-            let c = header.config
+        if let initial {
+            // The checkpoint's sizes with fastai's base dropouts: model.drop_mult scales them afresh.
+            let c = initial.config
             modelConfig = AWDLSTMConfig(vocabSize: c.vocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize,
                                         layerCount: c.layerCount)
-            try header.validate(against: LanguageModelParameters(config: modelConfig).layout,
-                                file: (d.initFrom! as NSString).appendingPathComponent("model.json"))
-            initialParameters = params
+            try initial.validate(against: LanguageModelParameters(config: modelConfig).layout)
+            initialParameters = initial.params
         } else {
             modelConfig = config.languageModelConfig(vocabSize: vocabulary.count)
             initialParameters = nil
@@ -139,8 +139,10 @@ public struct LanguageModelJob {
         logger.debug("BLAS: \(blasConfiguration())")
         logger.debug("\(layout.table())")
         logger.debug("memory estimate: \(memory)")
+        var options = runOptions
+        options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
-                                           trainerOptions: trainerOptions, options: runOptions, pool: pool,
+                                           trainerOptions: trainerOptions, options: options, pool: pool,
                                            initialParameters: initialParameters, log: { logger.info("\($0)") })
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "tokens": summary.tokens,
                                      "seconds": summary.seconds, "tokens_per_s": summary.tokensPerSecond]

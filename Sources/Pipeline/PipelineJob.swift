@@ -9,12 +9,12 @@ import OutputFiles
 ///     RUN/config.yaml   the resolved pipeline config (`ulmfit run --config RUN/config.yaml` repeats it)
 ///     RUN/data/         prepare: dataset.csv from data.csv or data.positive/negative (skipped with data.dataset)
 ///     RUN/pretrain/     train-lm on data.fasta with `training:`
-///     RUN/finetune/     train-lm on the dataset's train split from pretrain/model, with `finetune:` over `training:`
-///     RUN/classifier/   train-classifier from finetune/model with `classifier:`
+///     RUN/finetune/     train-lm on the dataset's train split from pretrain/, with `finetune:` over `training:`
+///     RUN/classifier/   train-classifier from finetune/ with `classifier:`
 ///     RUN/test/         evaluate classifier/model on the test split
 ///
 /// Each stage folder holds a run of its own (with its own resolved `config.yaml`). A stage whose
-/// outputs are complete (its `summary.json` written last, its model loadable) and whose resolved
+/// outputs are complete (its `summary.json` written last, its last checkpoint loadable) and whose resolved
 /// config equals what would run now is skipped; otherwise it is run, and the reason is logged.
 /// Once a stage runs, every later one runs too (its input changed).
 public struct PipelineJob {
@@ -145,33 +145,33 @@ public struct PipelineJob {
         // 1. prepare
         if let preparation {
             let stage = prepareConfig()
-            if decide(.prepare, planned: stage, complete: { Self.finished(path("data"), loads: { _ = try PreparedDataset.load(path: datasetPath) }) }) {
+            if decide(.prepare, planned: stage, complete: { Self.prepared(path("data"), dataset: datasetPath) }) {
                 try write(prepared, preparation: preparation, config: stage, into: path("data"), logger: logger)
             }
         }
         // 2. pretrain
-        if decide(.pretrain, planned: pretrain.resolved, complete: { Self.finished(path("pretrain"), loads: { _ = try ModelCheckpoint.load(from: path("pretrain/model")) }) }) {
+        if decide(.pretrain, planned: pretrain.resolved, complete: { Self.finished(path("pretrain"), kind: .languageModel) }) {
             _ = try pretrain.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
         }
         // 3. finetune
         let finetune = try LanguageModelJob(config: stageConfig(.finetune, dataset: datasetPath), mode: .overwrite, logger: logger)
-        if decide(.finetune, planned: finetune.resolved, complete: { Self.finished(path("finetune"), loads: { _ = try ModelCheckpoint.load(from: path("finetune/model")) }) }) {
+        if decide(.finetune, planned: finetune.resolved, complete: { Self.finished(path("finetune"), kind: .languageModel) }) {
             _ = try finetune.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
         }
         // 4. classifier
         let classifier = try ClassifierJob(config: stageConfig(.classifier, dataset: datasetPath), mode: .overwrite, logger: logger)
-        if decide(.classifier, planned: classifier.resolved, complete: { Self.finished(path("classifier"), loads: { _ = try ClassifierCheckpoint.load(from: path("classifier/model")) }) }) {
+        if decide(.classifier, planned: classifier.resolved, complete: { Self.finished(path("classifier"), kind: .classifier) }) {
             _ = try classifier.run(mode: .overwrite, command: "ulmfit train-classifier", logger: logger)
         }
         // 5. test: the classifier on the test split, into RUN/test (kept while the classifier is).
-        let step = try ModelCheckpoint.load(from: path("classifier/model")).0.step
+        let step = try ModelCheckpoint.load(from: path("classifier"), expecting: .classifier).step
         let result: TestResult
         if rerun == nil, let previous = Self.testResult(path("test/test.json"), step: step) {
             logger.info("== test: complete, skipped (\(ConfigPath.display(path("test"))))")
             result = previous
         } else {
-            logger.info("== test: evaluating \(ConfigPath.display(path("classifier/model"))) on the test split")
-            let test = try EvaluationJob(config: stageConfig(.test, dataset: datasetPath), model: path("classifier/model"),
+            logger.info("== test: evaluating \(ConfigPath.display(path("classifier"))) on the test split")
+            let test = try EvaluationJob(config: stageConfig(.test, dataset: datasetPath), model: path("classifier"),
                                          split: .test, out: path("test"), logger: logger)
             let evaluation = try test.run(logger: logger)
             result = TestResult(accuracy: evaluation.metrics.accuracy, mcc: evaluation.metrics.mcc)
@@ -243,12 +243,12 @@ public struct PipelineJob {
                                                                              "data.max_bases", "data.valid_fraction",
                                                                              "model.emb", "model.hidden", "model.layers"]))
             c.set("data.dataset", dataset)
-            c.set("data.init_from", path("pretrain/model"))
+            c.set("data.init_from", path("pretrain"))
         case .classifier:
             c = config.keeping(ClassifierJob.uses.subtracting(["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden",
                                                                "model.layers"]))
             c.set("data.dataset", dataset)
-            c.set("data.encoder", path("finetune/model"))
+            c.set("data.encoder", path("finetune"))
         case .test:   // evaluate writes to the folder it is given, not to `out`
             c = config.keeping(EvaluationJob.uses)
             c.set("data.dataset", dataset)
@@ -276,10 +276,20 @@ public struct PipelineJob {
                                     "valid": dataset[.valid].count, "test": dataset[.test].count], to: folder)
     }
 
-    /// A stage finished: its `summary.json` (written last) exists and its main output loads.
-    static func finished(_ folder: String, loads: () throws -> Void) -> Bool {
-        guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("summary.json")) else { return false }
-        return (try? loads()) != nil
+    /// A training stage finished: its `summary.json` (written last) exists, and the checkpoint
+    /// the folder resolves to loads and is the run's last step (not an older one fallen back to).
+    static func finished(_ folder: String, kind: ModelCheckpoint.Kind) -> Bool {
+        guard let summary = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent("summary.json")),
+              let object = try? JSONSerialization.jsonObject(with: summary) as? [String: Any],
+              let steps = object["steps"] as? Int,
+              let model = try? ModelCheckpoint.load(from: folder, expecting: kind) else { return false }
+        return model.step == steps
+    }
+
+    /// The prepare stage finished: its `summary.json` exists and its dataset loads.
+    static func prepared(_ folder: String, dataset: String) -> Bool {
+        FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("summary.json"))
+            && (try? PreparedDataset.load(path: dataset)) != nil
     }
 
     /// The keys whose values differ, e.g. `training.lr: 0.002 -> 0.001`.

@@ -17,7 +17,8 @@ public enum RunFolder {
     /// The files and folders a run writes at the top of its folder (`ulmfit run` adds its stages').
     public static let runEntries = ["config.yaml", "summary.json", "vocab.json", "metrics.jsonl", "metrics.csv",
                                     "valid.jsonl", "valid.csv", "loss.svg", "accuracy.svg", "test.json",
-                                    "predictions.csv", "model", "data", "pretrain", "finetune", "classifier", "test"]
+                                    "predictions.csv", "checkpoints", "model", "data", "pretrain", "finetune", "classifier",
+                                    "test"]
 
     /// The run files already in `path`.
     public static func existingRunEntries(_ path: String) -> [String] {

@@ -16,7 +16,8 @@ struct EvaluateCommand: ParsableCommand {
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case train, valid, test }
 
-    @Option(help: "Classifier checkpoint folder (e.g. runs/classifier/model).") var model: String
+    @Option(help: "Classifier: a train-classifier run folder or one of its checkpoints (e.g. runs/classifier).")
+    var model: String
     @Option(help: .key("data.dataset")) var dataset: String?
     @Option(help: "Split to evaluate: train, valid or test.") var split: Split = .test
     @Option(parsing: .unconditional, help: .key("classifier.batch")) var batch: String?

@@ -13,7 +13,7 @@ struct ULMFiT: ParsableCommand {
             PrepareCommand.self,
             VocabCommand.self,
             TrainLMCommand.self,
-            TrainClassifierCommand.self, EvaluateCommand.self,
+            TrainClassifierCommand.self, EvaluateCommand.self, ExportCommand.self,
             RunCommand.self,
             TopologyCommand.self,
             BenchCommand.self,

@@ -315,7 +315,7 @@ import Training
         #expect(pretrain.out == root + "/runs/pretrain")
         let finetune = try RunConfig.load(path: dir.appendingPathComponent("finetune-human.yaml").path)
         #expect(finetune.data == RunConfig.DataSection(dataset: root + "/runs/human/dataset.csv",
-                                                       initFrom: root + "/runs/pretrain/model"))
+                                                       initFrom: root + "/runs/pretrain"))
         #expect(finetune.training.lr == 1e-3)
         let pipeline = try RunConfig.load(path: dir.appendingPathComponent("pipeline.yaml").path)
         #expect(pipeline.data.csv == [shared + "/human_promoters/cnnprom_human_nontata_9034.csv.gz"])

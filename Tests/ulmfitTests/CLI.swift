@@ -75,6 +75,17 @@ final class CLI {
         try text.write(toFile: full, atomically: true, encoding: .utf8)
     }
 
+    /// The weight shards of a run's newest checkpoint, in shard order.
+    func weights(_ run: String) throws -> [Data] {
+        let folder = path(run + "/checkpoints")
+        let newest = try #require(try FileManager.default.contentsOfDirectory(atPath: folder)
+            .filter { $0.hasPrefix("step-") }.sorted().last, "no checkpoint in \(folder)")
+        let shards = try FileManager.default.contentsOfDirectory(atPath: folder + "/" + newest)
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        try #require(!shards.isEmpty)
+        return try shards.map { try Data(contentsOf: URL(fileURLWithPath: folder + "/" + newest + "/" + $0)) }
+    }
+
     func read(_ relative: String) throws -> String { try String(contentsOfFile: path(relative), encoding: .utf8) }
     func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path(relative)) }
     func data(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path(relative))) }

@@ -51,12 +51,12 @@ import Testing
         try cli.writeGenome()
         try cli.writeDataset()
         #expect(try cli.run("vocab --k 3 --stride 1 --out v.json genome.fa -q").status == 0)
-        let lm = try cli.run("train-lm --dataset dataset.csv --init-from lm/model --vocab v.json --out o -q")
+        let lm = try cli.run("train-lm --dataset dataset.csv --init-from lm --vocab v.json --out o -q")
         #expect(lm.error == "Error: --vocab: data.init_from (--init-from) brings its vocabulary and model sizes, so "
                 + "data.vocab (--vocab) cannot apply: remove it (data.vocab)")
-        let k = try cli.run("train-lm --dataset dataset.csv --init-from lm/model --k 4 --stride 2 --out o -q")
+        let k = try cli.run("train-lm --dataset dataset.csv --init-from lm --k 4 --stride 2 --out o -q")
         #expect(k.error.contains("so data.k (--k), data.stride (--stride) cannot apply"))
-        let clas = try cli.run("train-classifier --dataset dataset.csv --encoder lm/model --emb 8 --hidden 12 --out o -q")
+        let clas = try cli.run("train-classifier --dataset dataset.csv --encoder lm --emb 8 --hidden 12 --out o -q")
         #expect(clas.error.contains("data.encoder (--encoder) brings its vocabulary and model sizes, so model.emb (--emb), "
                                     + "model.hidden (--hidden) cannot apply"))
         try cli.write("k5.yaml", "data:\n  k: 5\n")
@@ -77,12 +77,12 @@ import Testing
         #expect(try cli.run("vocab --k 3 --stride 1 --out v.json genome.fa -q").status == 0)
         let first = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --out o")
         try #require(first.status == 0, "\(first.error)")
-        let metrics = try cli.data("o/metrics.jsonl"), params = try cli.data("o/model/params.bin")
+        let metrics = try cli.data("o/metrics.jsonl"), weights = try cli.weights("o")
         let again = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --max-steps 1 --out o")
         #expect(again.status == 1)
         #expect(again.error.hasPrefix("Error: --out: o holds another run (config.yaml, summary.json, vocab.json"))
         #expect(again.error.hasSuffix("choose another folder, or pass --overwrite to replace it"))
-        #expect(try cli.data("o/metrics.jsonl") == metrics && cli.data("o/model/params.bin") == params)
+        #expect(try cli.data("o/metrics.jsonl") == metrics && cli.weights("o") == weights)
         let overwrite = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --max-steps 1 --out o --overwrite")
         #expect(overwrite.status == 0)
         #expect(try cli.read("o/metrics.jsonl").split(separator: "\n").count == 1)
@@ -137,11 +137,16 @@ import Testing
         let clas = try cli.run("train-classifier --dataset dataset.csv --k 3 --stride 1 --emb 8 --hidden 12 --layers 1 "
             + "\(CLI.tinyClassifier) --out clas")
         try #require(clas.status == 0, "\(clas.error)")
-        let lm = try cli.run("train-lm --dataset dataset.csv --init-from clas/model --out o -q")
-        #expect(lm.error == "Error: --init-from: clas/model is a classifier checkpoint, not a language model: give the "
-                + "model/ folder of a `ulmfit train-lm` run (data.init_from)")
-        let encoder = try cli.run("train-classifier --dataset dataset.csv --encoder clas/model --out o -q")
-        #expect(encoder.error.contains("clas/model is a classifier checkpoint, not a language model"))
+        let lm = try cli.run("train-lm --dataset dataset.csv --init-from clas --out o -q")
+        #expect(lm.error.contains("is a classifier checkpoint, but data.init_from (--init-from) needs a language-model "
+                                  + "checkpoint (written by `ulmfit train-lm`)"), "\(lm.error)")
+        let encoder = try cli.run("train-classifier --dataset dataset.csv --encoder clas --out o -q")
+        #expect(encoder.error.contains("is a classifier checkpoint, but data.encoder (--encoder) needs a language-model"))
+        let evaluate = try cli.run("train-lm --dataset dataset.csv --k 3 --stride 1 --emb 8 --hidden 12 --layers 1 "
+            + "--batch 4 --bptt 8 --max-steps 1 --workers 1 --out lm -q")
+        try #require(evaluate.status == 0, "\(evaluate.error)")
+        #expect(try cli.run("evaluate --model lm --dataset dataset.csv -q").error
+                .contains("is a language-model checkpoint, but --model needs a classifier checkpoint"))
         #expect(!lm.error.contains("decoder.bias") && !cli.exists("o"))
     }
 
@@ -163,7 +168,7 @@ import Testing
             """
         try cli.write("all.yaml", config)
         for command in ["train-lm --config all.yaml --dataset dataset.csv --out lm", "train-classifier --config all.yaml --out c",
-                        "evaluate --config all.yaml --model c/model", "topology --config all.yaml"] {
+                        "evaluate --config all.yaml --model c", "topology --config all.yaml"] {
             let r = try cli.run(command + " -q")
             #expect(r.status == 0, "\(command): \(r.error)")
         }
@@ -171,7 +176,7 @@ import Testing
         #expect(try cli.run("bench step --config all.yaml --bptt 0").error
                 == "Error: --bptt: expected a positive integer, got '0' (training.bptt)")
         try cli.write("bad.yaml", config + "classifier_lr: 1\n")
-        for command in ["train-lm", "train-classifier", "evaluate --model c/model", "run", "topology",
+        for command in ["train-lm", "train-classifier", "evaluate --model c", "run", "topology",
                         "bench step --steps 1 --warmup 0"] {
             let r = try cli.run(command + " --config bad.yaml -q")
             #expect(r.error.hasPrefix("Error: bad.yaml:8: classifier_lr: unknown key 'classifier_lr'"), "\(command): \(r.error)")
@@ -190,14 +195,14 @@ import Testing
         #expect(try settings(cli.read("runs/one/config.yaml")) == settings(cli.read("runs/two/config.yaml")))
         #expect(try settings(cli.read("runs/one/config.yaml")).contains("clip: 0.5"))
         // Exact equality is right here: same seed, same layout, same order of every operation.
-        #expect(try cli.data("runs/one/model/params.bin") == cli.data("runs/two/model/params.bin"))
+        #expect(try cli.weights("runs/one") == cli.weights("runs/two"))
 
-        let c = try cli.run("train-classifier --dataset dataset.csv --encoder runs/one/model \(CLI.tinyClassifier) --out runs/c1")
+        let c = try cli.run("train-classifier --dataset dataset.csv --encoder runs/one \(CLI.tinyClassifier) --out runs/c1")
         try #require(c.status == 0, "\(c.error)")
         #expect(try cli.run("train-classifier --config runs/c1/config.yaml --out runs/c2 -q").status == 0)
         #expect(try settings(cli.read("runs/c1/config.yaml")) == settings(cli.read("runs/c2/config.yaml")))
-        #expect(try cli.data("runs/c1/model/params.bin") == cli.data("runs/c2/model/params.bin"))
-        #expect(try cli.read("runs/c1/config.yaml").contains("encoder: \"../one/model\""))
+        #expect(try cli.weights("runs/c1") == cli.weights("runs/c2"))
+        #expect(try cli.read("runs/c1/config.yaml").contains("encoder: \"../one\""))
     }
 
     /// The config's lines without the comments (which say where each value came from).

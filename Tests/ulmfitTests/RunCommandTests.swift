@@ -34,16 +34,16 @@ import Testing
         try #require(first.status == 0, "\(first.error)")
         #expect(stages(first.stderr) == ["data: running (not run yet)", "pretrain: running (not run yet)",
                                          "finetune: running (not run yet)", "classifier: running (not run yet)",
-                                         "test: evaluating runs/pipe/classifier/model on the test split"])
+                                         "test: evaluating runs/pipe/classifier on the test split"])
         #expect(first.stdout.contains("test (") && first.stdout.contains("done: test accuracy"))
-        for file in ["config.yaml", "summary.json", "data/dataset.csv", "data/config.yaml", "pretrain/model/params.bin",
-                     "pretrain/vocab.json", "finetune/model/params.bin", "classifier/model/statistics.bin",
+        for file in ["config.yaml", "summary.json", "data/dataset.csv", "data/config.yaml", "pretrain/checkpoints/latest",
+                     "pretrain/vocab.json", "finetune/checkpoints/latest", "classifier/checkpoints/latest",
                      "classifier/test.json", "test/test.json", "test/test-predictions.csv"] {
             #expect(cli.exists("runs/pipe/" + file), "missing \(file)")
         }
-        #expect(try cli.read("runs/pipe/finetune/config.yaml").contains("init_from: \"../pretrain/model\""))
+        #expect(try cli.read("runs/pipe/finetune/config.yaml").contains("init_from: \"../pretrain\""))
         #expect(try cli.read("runs/pipe/finetune/config.yaml").contains("lr: 0.001  # configs/pipe.yaml:9"))
-        #expect(try cli.read("runs/pipe/classifier/config.yaml").contains("encoder: \"../finetune/model\""))
+        #expect(try cli.read("runs/pipe/classifier/config.yaml").contains("encoder: \"../finetune\""))
 
         // Complete: skipped, nothing rewritten.
         let metrics = try cli.data("runs/pipe/pretrain/metrics.jsonl")
