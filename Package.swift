@@ -68,8 +68,8 @@ let package = Package(
 
         .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),
         // The command line: commands parsed in process (@testable), and the built binary run as a
-        // user runs it (CLI.swift).
-        .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData"], swiftSettings: simdFlags),
+        // user runs it (CLI.swift, ResumeProcessTests).
+        .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData", "Checkpoint"], swiftSettings: simdFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),

@@ -88,6 +88,21 @@ public enum OutputFile {
         return AppendingFile(fd: fd, path: path, wanted: wanted)
     }
 
+    /// Reopens the log `path` to continue it: keeps its first `bytes` bytes, drops the rest, and
+    /// appends after them (a missing file starts empty; the folder is created if missing).
+    public static func continueLog(_ path: String, keepingBytes bytes: Int, wanted: String) throws -> AppendingFile {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try makeDirectory(folder, wanted: "the folder of \(wanted)") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }
+        guard ftruncate(fd, off_t(bytes)) == 0, lseek(fd, 0, SEEK_END) >= 0 else {
+            let code = errno
+            close(fd)
+            throw OutputError(path: path, wanted: wanted, errno: code)
+        }
+        return AppendingFile(fd: fd, path: path, wanted: wanted)
+    }
+
     static func exists(_ path: String) -> Bool {
         var s = stat()
         return lstat(path, &s) == 0

@@ -13,7 +13,8 @@ public struct ClassifierJob {
     /// The keys `train-classifier` reads.
     public static let uses: Set<String> = Set(
         ["data.dataset", "data.encoder", "data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers", "out"]
-            + (ConfigSchema.keys(in: "classifier") + ConfigSchema.keys(in: "layout")).map(\.path))
+            + (ConfigSchema.keys(in: "classifier") + ConfigSchema.keys(in: "checkpoint")
+                + ConfigSchema.keys(in: "layout")).map(\.path))
 
     public let config: RunConfig
     public let resolved: RunConfig
@@ -29,23 +30,35 @@ public struct ClassifierJob {
     public let topology: Topology
     public let layout: WorkerLayout
     public let memory: MemoryEstimate
+    /// The checkpoint a resumed run continues from.
+    public let resume: ResumePoint?
 
-    public init(config: RunConfig, defaultOut: String = "runs/classifier", mode: RunFolder.Mode, logger: Logger) throws {
+    /// Checks everything and reads the data; writes nothing. `resume`: see `LanguageModelJob`.
+    public init(config: RunConfig, resume: ResumePoint? = nil, defaultOut: String = "runs/classifier",
+                mode: RunFolder.Mode, logger: Logger) throws {
         self.config = config
+        self.resume = resume
         try JobChecks.unused(config, uses: Self.uses, command: "train-classifier", logger: logger)
         guard let datasetPath = config.data.dataset else {
             throw RunConfigError(source: .builtIn, "give a prepared dataset (--dataset or data.dataset; see ulmfit prepare)")
         }
-        if config.data.encoder != nil {
+        var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
+        let omitted: Set<String> = config.data.encoder != nil
+            ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"] : ["data.encoder"]
+        keys.removeAll { omitted.contains($0.path) }
+        resolvedKeys = keys
+        if let resume {
+            try JobChecks.checkResume(resume, config: config, keys: keys)
+        } else if config.data.encoder != nil {
             try JobChecks.refuse(["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"],
                                  besides: "data.encoder", in: config, because: "brings its vocabulary and model sizes")
         }
-        out = config.out ?? ConfigPath.resolve(defaultOut)
-        try RunFolder.check(out, source: config.source(of: "out"), mode: mode)
+        out = try resume.map { try JobChecks.resumedOut($0, config: config) } ?? config.out ?? ConfigPath.resolve(defaultOut)
+        try RunFolder.check(out, source: config.source(of: "out"), mode: resume == nil ? mode : .resume)
         (topology, layout) = try JobChecks.planLayout(config)
         let trainerOptions = config.classifierTrainerOptions
         self.trainerOptions = trainerOptions
-        var runOptions = config.classifierRunOptions(out: out)
+        var runOptions = config.classifierRunOptions(out: ConfigPath.display(out))
         runOptions.showProgress = logger.logLevel <= .info
         self.runOptions = runOptions
 
@@ -53,7 +66,9 @@ public struct ClassifierJob {
         logger.info("dataset: \(prepared)")
         var checkpoint: ModelCheckpoint?
         let vocabulary: Vocabulary
-        if let path = config.data.encoder {
+        if let resume {
+            vocabulary = try resume.vocabulary()
+        } else if let path = config.data.encoder {
             checkpoint = try JobChecks.loadLanguageModel(path, key: "data.encoder", in: config, logger: logger)
             vocabulary = try checkpoint!.vocabulary()
         } else if config.data.vocab != nil {
@@ -68,7 +83,12 @@ public struct ClassifierJob {
         let data = try EncodedClassificationData(dataset: prepared, encoder: encoder, source: datasetPath)
         data.warnings.forEach { logger.warning("\($0)") }
         self.data = data
-        let modelConfig = checkpoint.map { EncoderTransfer.classifierConfig(of: $0, dropMult: 1) }
+        // Sizes with fastai's base classifier dropouts (classifier.drop_mult scales them in the run):
+        // from the resumed run, the encoder's language model, or the settings.
+        let modelConfig = resume.map { r in
+            AWDLSTMConfig.classifier(vocabSize: r.shape.config.vocabSize, embeddingSize: r.shape.config.embeddingSize,
+                                     hiddenSize: r.shape.config.hiddenSize, layerCount: r.shape.config.layerCount)
+        } ?? checkpoint.map { EncoderTransfer.classifierConfig(of: $0, dropMult: 1) }
             ?? config.classifierConfig(vocabSize: vocabulary.count)
         self.modelConfig = modelConfig
         let dropMult = runOptions.dropMult
@@ -87,7 +107,7 @@ public struct ClassifierJob {
                                   weightDecay: runOptions.weightDecay, maxGradNorm: runOptions.maxGradNorm)
             }
         }
-        if let header = checkpoint {
+        if resume == nil, let header = checkpoint {
             let (values, copied) = try EncoderTransfer.initialParameters(for: parameters, seed: trainerOptions.seed,
                                                                          checkpoint: header)
             initialParameters = values
@@ -97,11 +117,6 @@ public struct ClassifierJob {
             initialParameters = nil
         }
 
-        var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
-        let omitted: Set<String> = config.data.encoder != nil
-            ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"] : ["data.encoder"]
-        keys.removeAll { omitted.contains($0.path) }
-        resolvedKeys = keys
         var resolved = JobChecks.resolved(config, keys: keys, layout: layout)
         resolved.classifier.stages = config.classifierRecipe
         resolved.out = out
@@ -128,13 +143,14 @@ public struct ClassifierJob {
     }
 
     /// Writes the resolved config and the vocabulary, trains, tests; `summary.json` last.
-    public func run(mode: RunFolder.Mode, command: String = "ulmfit train-classifier", logger: Logger) throws -> ClassifierRunSummary {
-        try RunFolder.prepare(out, mode: mode)
+    public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, command: String = "ulmfit train-classifier",
+                    logger: Logger) throws -> ClassifierRunSummary {
+        try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
         try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
                            header: "The resolved settings of this run (every value, and where it came from).\n"
                                + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
         var vocabulary = self.vocabulary
-        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
+        if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
         let pool = try WorkerPool(layout: layout, topology: topology)
         logger.debug("BLAS: \(blasConfiguration())")
         logger.debug("\(layout.table())")
@@ -143,7 +159,8 @@ public struct ClassifierJob {
         options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
                                         trainerOptions: trainerOptions, options: options, pool: pool,
-                                        initialParameters: initialParameters, log: { logger.info("\($0)") })
+                                        initialParameters: initialParameters, resume: resume, stop: stop,
+                                        log: { logger.info("\($0)") })
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "sequences": summary.sequences,
                                      "seconds": summary.seconds]
         if let v = summary.validation.last?.evaluation {

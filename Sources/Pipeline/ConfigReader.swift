@@ -108,6 +108,7 @@ enum ConfigReader {
 
 extension ConfigReader.Rule where T == Int {
     static let positive = Self(expected: "a positive integer") { $0 >= 1 }
+    static let nonNegative = Self(expected: "a non-negative integer") { $0 >= 0 }
 }
 
 extension ConfigReader.Rule where T == UInt64 {

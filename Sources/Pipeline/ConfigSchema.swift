@@ -114,10 +114,10 @@ extension ConfigKey {
 /// texts, the defaults shown there and the resolved `config.yaml` all come from this table.
 public enum ConfigSchema {
     /// Section names in file order (`out` is a key of its own).
-    public static let sections = ["data", "model", "training", "finetune", "classifier", "layout", "out"]
+    public static let sections = ["data", "model", "training", "finetune", "classifier", "checkpoint", "layout", "out"]
 
     public static let keys: [ConfigKey] = dataKeys + modelKeys + trainingKeys("training", \.training)
-        + trainingKeys("finetune", \.finetune) + classifierKeys + layoutKeys
+        + trainingKeys("finetune", \.finetune) + classifierKeys + checkpointKeys + layoutKeys
         + [.path("out", \.out, expected: "a folder path", "Results folder")]
 
     private static let byPath = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
@@ -207,6 +207,14 @@ public enum ConfigSchema {
         .number("classifier.seed", \.classifier.seed, .nonNegative, "Random seed"),
         .number("classifier.deterministic_shards", \.classifier.deterministicShards, .positive,
                 "Deterministic mode: cut every minibatch into this many fixed shards", unset: "one shard per worker"),
+    ]
+
+    static let checkpointKeys: [ConfigKey] = [
+        .number("checkpoint.keep", \.checkpoint.keep, .nonNegative, "Checkpoints to keep, the newest; 0 keeps all"),
+        .number("checkpoint.every", \.checkpoint.every, .positive, "Also write a checkpoint every this many optimizer steps",
+                unset: "not by step count"),
+        .number("checkpoint.minutes", \.checkpoint.minutes, .nonNegative,
+                "Write a checkpoint when this many minutes have passed since the last; 0: not by time"),
     ]
 
     static let layoutKeys: [ConfigKey] = [

@@ -133,6 +133,33 @@ enum JobChecks {
         return c.filled(keys)
     }
 
+    /// Settings a resumed run may change: where the data, vocabulary and starting models are (the
+    /// data's contents are checked against the checkpoint's fingerprint, a vocabulary against its
+    /// hash), the results folder (the run's own), the worker layout and the checkpoint options.
+    static let mayDifferOnResume: Set<String> = ["data.fasta", "data.dataset", "data.vocab", "data.init_from",
+                                                 "data.encoder", "data.csv", "data.positive", "data.negative"]
+
+    /// Refuses settings that contradict those `resume`'s run recorded (a value that differs names
+    /// the key, e.g. `config.training.lr`), and a `data.vocab` that is not the run's vocabulary.
+    static func checkResume(_ resume: ResumePoint, config: RunConfig, keys: [ConfigKey]) throws {
+        let saved = try RunConfig(entries: RunConfig.entries(recorded: resume.config,
+                                                             source: .file(resume.manifestFile, line: nil)))
+        var given = config.filled(keys)
+        for key in ConfigSchema.keys where mayDifferOnResume.contains(key.path) { key.copy(from: saved, into: &given) }
+        let vocabulary = try config.data.vocab.map { try Vocabulary.load(from: $0) }
+        try resume.check(config: given.json(keys: keys), mayDiffer: ["out", "layout", "checkpoint"], vocabulary: vocabulary)
+    }
+
+    /// The results folder of a resumed run: its own; an `out` given that names another is an error.
+    static func resumedOut(_ resume: ResumePoint, config: RunConfig) throws -> String {
+        if let out = config.out, case .file(let file, _) = config.source(of: "out"), file == resume.manifestFile {
+            _ = out   // recorded by the run itself: the folder may have moved since
+        } else if let out = config.out, ConfigPath.resolve(out) != ConfigPath.resolve(resume.run) {
+            throw config.error("out", "a resumed run continues in its own folder \(ConfigPath.display(resume.run))")
+        }
+        return ConfigPath.resolve(resume.run)
+    }
+
     /// Writes `summary.json`, the last file of a run: its presence says the run finished.
     static func writeSummary(_ fields: [String: Any], to folder: String) throws {
         let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])

@@ -15,7 +15,8 @@ public struct LanguageModelJob {
     public static let uses: Set<String> = Set(
         ["data.fasta", "data.dataset", "data.vocab", "data.init_from", "data.k", "data.stride", "data.max_bases",
          "data.valid_fraction", "out"]
-            + (ConfigSchema.keys(in: "model") + ConfigSchema.keys(in: "training") + ConfigSchema.keys(in: "layout")).map(\.path))
+            + (ConfigSchema.keys(in: "model") + ConfigSchema.keys(in: "training") + ConfigSchema.keys(in: "checkpoint")
+                + ConfigSchema.keys(in: "layout")).map(\.path))
 
     /// The settings as given (defaults not yet filled in) and where each came from.
     public let config: RunConfig
@@ -34,11 +35,21 @@ public struct LanguageModelJob {
     public let topology: Topology
     public let layout: WorkerLayout
     public let memory: MemoryEstimate
+    /// The checkpoint a resumed run continues from.
+    public let resume: ResumePoint?
 
     /// Checks everything and reads the data; writes nothing.
-    /// - Parameter defaultOut: the results folder when `out` is not set.
-    public init(config: RunConfig, defaultOut: String = "runs/lm", mode: RunFolder.Mode, logger: Logger) throws {
+    /// - Parameters:
+    ///   - config: the settings; when resuming, resolved over the checkpoint's recorded ones
+    ///     (`RunConfig.resolve(file:overrides:resumed:)`).
+    ///   - resume: continue this run (`--resume`): its folder, vocabulary and weights; settings
+    ///     given must not contradict the recorded ones (data paths, layout and checkpoint
+    ///     options may change).
+    ///   - defaultOut: the results folder when `out` is not set.
+    public init(config: RunConfig, resume: ResumePoint? = nil, defaultOut: String = "runs/lm", mode: RunFolder.Mode,
+                logger: Logger) throws {
         self.config = config
+        self.resume = resume
         try JobChecks.unused(config, uses: Self.uses, command: "train-lm", logger: logger)
         let d = config.data
         if d.fasta != nil && d.dataset != nil {
@@ -53,21 +64,31 @@ public struct LanguageModelJob {
             try JobChecks.refuse(["data.max_bases", "data.valid_fraction"], besides: "data.dataset", in: config,
                                  because: "is split into train and valid already")
         }
-        if d.initFrom != nil {
+        var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
+        let omitted = Set(d.dataset != nil ? ["data.fasta", "data.max_bases", "data.valid_fraction"] : ["data.dataset"])
+            .union(d.initFrom != nil ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"]
+                                     : ["data.init_from"])
+        keys.removeAll { omitted.contains($0.path) }
+        resolvedKeys = keys
+        if let resume {
+            try JobChecks.checkResume(resume, config: config, keys: keys)
+        } else if d.initFrom != nil {
             try JobChecks.refuse(["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"],
                                  besides: "data.init_from", in: config, because: "brings its vocabulary and model sizes")
         }
-        out = config.out ?? ConfigPath.resolve(defaultOut)
-        try RunFolder.check(out, source: config.source(of: "out"), mode: mode)
+        out = try resume.map { try JobChecks.resumedOut($0, config: config) } ?? config.out ?? ConfigPath.resolve(defaultOut)
+        try RunFolder.check(out, source: config.source(of: "out"), mode: resume == nil ? mode : .resume)
         (topology, layout) = try JobChecks.planLayout(config)
         trainerOptions = config.languageModelTrainerOptions
-        var runOptions = config.languageModelRunOptions(out: out)
+        var runOptions = config.languageModelRunOptions(out: ConfigPath.display(out))
         runOptions.showProgress = logger.logLevel <= .info
 
         // The vocabulary and model shape: from the starting checkpoint, a vocabulary file, or the data.
         var initial: ModelCheckpoint?
         let vocabulary: Vocabulary
-        if let path = d.initFrom {
+        if let resume {
+            vocabulary = try resume.vocabulary()
+        } else if let path = d.initFrom {
             initial = try JobChecks.loadLanguageModel(path, key: "data.init_from", in: config, logger: logger)
             vocabulary = try initial!.vocabulary()
         } else if d.vocab != nil {
@@ -86,7 +107,13 @@ public struct LanguageModelJob {
         }
         corpus.summaries.forEach { logger.info("\($0)") }
         let modelConfig: AWDLSTMConfig
-        if let initial {
+        if let resume {
+            // The run's sizes with fastai's base dropouts: model.drop_mult (recorded) scales them as before.
+            let c = resume.shape.config
+            modelConfig = AWDLSTMConfig(vocabSize: c.vocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize,
+                                        layerCount: c.layerCount)
+            initialParameters = nil
+        } else if let initial {
             // The checkpoint's sizes with fastai's base dropouts: model.drop_mult scales them afresh.
             let c = initial.config
             modelConfig = AWDLSTMConfig(vocabSize: c.vocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize,
@@ -115,26 +142,23 @@ public struct LanguageModelJob {
         }
         self.runOptions = runOptions
 
-        var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
-        let omitted = Set(d.dataset != nil ? ["data.fasta", "data.max_bases", "data.valid_fraction"] : ["data.dataset"])
-            .union(d.initFrom != nil ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"]
-                                     : ["data.init_from"])
-        keys.removeAll { omitted.contains($0.path) }
-        resolvedKeys = keys
         var resolved = JobChecks.resolved(config, keys: keys, layout: layout)
         resolved.out = out
         self.resolved = resolved
     }
 
-    /// Writes the resolved config and the vocabulary, then trains. `summary.json`, written last,
-    /// marks a finished run.
-    public func run(mode: RunFolder.Mode, command: String = "ulmfit train-lm", logger: Logger) throws -> LanguageModelRunSummary {
-        try RunFolder.prepare(out, mode: mode)
+    /// Writes the resolved config and the vocabulary, then trains (or continues training).
+    /// `summary.json`, written last, marks a finished run.
+    /// - Parameter stop: checked every step; once set, the run writes a checkpoint and throws
+    ///   `RunInterrupted`.
+    public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, command: String = "ulmfit train-lm",
+                    logger: Logger) throws -> LanguageModelRunSummary {
+        try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
         try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
                            header: "The resolved settings of this run (every value, and where it came from).\n"
                                + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
         var vocabulary = self.vocabulary
-        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
+        if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
         let pool = try WorkerPool(layout: layout, topology: topology)
         logger.debug("BLAS: \(blasConfiguration())")
         logger.debug("\(layout.table())")
@@ -143,7 +167,8 @@ public struct LanguageModelJob {
         options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
                                            trainerOptions: trainerOptions, options: options, pool: pool,
-                                           initialParameters: initialParameters, log: { logger.info("\($0)") })
+                                           initialParameters: initialParameters, resume: resume, stop: stop,
+                                           log: { logger.info("\($0)") })
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "tokens": summary.tokens,
                                      "seconds": summary.seconds, "tokens_per_s": summary.tokensPerSecond]
         if let last = summary.validation.last {

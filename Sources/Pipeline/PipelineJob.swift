@@ -102,9 +102,25 @@ public struct PipelineJob {
         return ConfigSchema.keys.filter { !inputs.contains($0.path) && !["data.init_from", "data.encoder"].contains($0.path) }
     }
 
-    /// Runs (or skips) every stage; returns the results on the test split.
+    /// What `run` does with a stage.
+    enum Decision: Equatable {
+        case skip, run
+        case resume(ResumePoint)
+
+        static func == (a: Decision, b: Decision) -> Bool {
+            switch (a, b) {
+            case (.skip, .skip), (.run, .run): return true
+            case let (.resume(x), .resume(y)): return x.checkpoint.path == y.checkpoint.path
+            default: return false
+            }
+        }
+    }
+
+    /// Runs (or skips, or resumes) every stage; returns the results on the test split.
+    /// - Parameter stop: passed to every training stage (SIGINT/SIGTERM: the stage writes a
+    ///   checkpoint and throws `RunInterrupted`; the next `ulmfit run` resumes it).
     @discardableResult
-    public func run(logger: Logger) throws -> TestResult {
+    public func run(stop: StopRequest? = nil, logger: Logger) throws -> TestResult {
         let (_, layout) = try JobChecks.planLayout(config)
         // Everything that can be checked before the first stage runs is, before anything is written:
         // the dataset (prepared in memory), the pretraining plan (data, vocabulary, sizes, memory),
@@ -119,7 +135,10 @@ public struct PipelineJob {
                            header: String(Self.header.dropFirst(2).dropLast()) + "\n"
                                + "Repeat or resume it with: ulmfit run --config THIS_FILE")
         var rerun: Stage?   // the first stage run in this invocation: every later one runs too
-        func decide(_ stage: Stage, planned: RunConfig, complete: () -> Bool) -> Bool {
+        /// Skip a complete stage, resume one that stopped (same settings, a checkpoint to continue
+        /// from: training stages), run it otherwise; says which and why.
+        func decide(_ stage: Stage, planned: RunConfig, kind: ModelCheckpoint.Kind? = nil,
+                    complete: () -> Bool) -> Decision {
             let folder = path(stage.rawValue)
             var reason: String?
             if !FileManager.default.fileExists(atPath: folder) {
@@ -128,40 +147,65 @@ public struct PipelineJob {
                 reason = "its input (\(rerun.rawValue)) was just run"
             } else if let previous = try? RunConfig.load(path: (folder as NSString).appendingPathComponent("config.yaml")) {
                 let changed = Self.differences(previous, planned)
-                if !changed.isEmpty { reason = "settings changed: " + changed.joined(separator: "; ") }
-                else if !complete() { reason = "its last run did not finish" }
+                if !changed.isEmpty {
+                    reason = "settings changed: " + changed.joined(separator: "; ")
+                } else if !complete() {
+                    if let kind, let point = try? ResumePoint.open(folder, expecting: kind) {
+                        logger.info("== \(stage.rawValue): resuming (its last run stopped; \(point.resolution))")
+                        rerun = stage
+                        return .resume(point)
+                    }
+                    reason = "its last run did not finish"
+                }
             } else {
                 reason = "its last run did not finish"
             }
             if let reason {
                 logger.info("== \(stage.rawValue): running (\(reason))")
                 rerun = rerun ?? stage
-                return true
+                return .run
             }
             logger.info("== \(stage.rawValue): complete, skipped (\(ConfigPath.display(folder)))")
-            return false
+            return .skip
         }
 
         // 1. prepare
         if let preparation {
             let stage = prepareConfig()
-            if decide(.prepare, planned: stage, complete: { Self.prepared(path("data"), dataset: datasetPath) }) {
+            if decide(.prepare, planned: stage, complete: { Self.prepared(path("data"), dataset: datasetPath) }) != .skip {
                 try write(prepared, preparation: preparation, config: stage, into: path("data"), logger: logger)
             }
         }
         // 2. pretrain
-        if decide(.pretrain, planned: pretrain.resolved, complete: { Self.finished(path("pretrain"), kind: .languageModel) }) {
-            _ = try pretrain.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
+        switch decide(.pretrain, planned: pretrain.resolved, kind: .languageModel,
+                      complete: { Self.finished(path("pretrain"), kind: .languageModel) }) {
+        case .skip: break
+        case .run: _ = try pretrain.run(mode: .overwrite, stop: stop, logger: logger)
+        case .resume(let point):
+            _ = try LanguageModelJob(config: stageConfig(.pretrain, dataset: datasetPath), resume: point, mode: .resume,
+                                     logger: logger).run(mode: .resume, stop: stop, logger: logger)
         }
         // 3. finetune
-        let finetune = try LanguageModelJob(config: stageConfig(.finetune, dataset: datasetPath), mode: .overwrite, logger: logger)
-        if decide(.finetune, planned: finetune.resolved, complete: { Self.finished(path("finetune"), kind: .languageModel) }) {
-            _ = try finetune.run(mode: .overwrite, command: "ulmfit train-lm", logger: logger)
+        let fineConfig = stageConfig(.finetune, dataset: datasetPath)
+        let finetune = try LanguageModelJob(config: fineConfig, mode: .overwrite, logger: logger)
+        switch decide(.finetune, planned: finetune.resolved, kind: .languageModel,
+                      complete: { Self.finished(path("finetune"), kind: .languageModel) }) {
+        case .skip: break
+        case .run: _ = try finetune.run(mode: .overwrite, stop: stop, logger: logger)
+        case .resume(let point):
+            _ = try LanguageModelJob(config: fineConfig, resume: point, mode: .resume, logger: logger)
+                .run(mode: .resume, stop: stop, logger: logger)
         }
         // 4. classifier
-        let classifier = try ClassifierJob(config: stageConfig(.classifier, dataset: datasetPath), mode: .overwrite, logger: logger)
-        if decide(.classifier, planned: classifier.resolved, complete: { Self.finished(path("classifier"), kind: .classifier) }) {
-            _ = try classifier.run(mode: .overwrite, command: "ulmfit train-classifier", logger: logger)
+        let clasConfig = stageConfig(.classifier, dataset: datasetPath)
+        let classifier = try ClassifierJob(config: clasConfig, mode: .overwrite, logger: logger)
+        switch decide(.classifier, planned: classifier.resolved, kind: .classifier,
+                      complete: { Self.finished(path("classifier"), kind: .classifier) }) {
+        case .skip: break
+        case .run: _ = try classifier.run(mode: .overwrite, stop: stop, logger: logger)
+        case .resume(let point):
+            _ = try ClassifierJob(config: clasConfig, resume: point, mode: .resume, logger: logger)
+                .run(mode: .resume, stop: stop, logger: logger)
         }
         // 5. test: the classifier on the test split, into RUN/test (kept while the classifier is).
         let step = try ModelCheckpoint.load(from: path("classifier"), expecting: .classifier).step

@@ -14,12 +14,17 @@ extension RunConfig {
         try RunConfig(entries: entries(yaml: yaml, file: file))
     }
 
-    /// The settings of `file` (if any) with `overrides` (command-line options) on top: every value
-    /// of either goes through the same checks. `exclusive` lists groups of keys that are one choice
-    /// (e.g. `data.fasta` and `data.dataset` for `train-lm`): an override of one key of a group
-    /// replaces the file's values for the whole group.
-    public static func resolve(file: String?, overrides: [ConfigOverride], exclusive: [[String]] = []) throws -> RunConfig {
-        var entries = try file.map(entries(ofFile:)) ?? [:]
+    /// The settings of `file` (if any) with `overrides` (command-line options) on top, over a
+    /// resumed run's recorded settings (`resumed`, if any): every value goes through the same
+    /// checks. `exclusive` lists groups of keys that are one choice (e.g. `data.fasta` and
+    /// `data.dataset` for `train-lm`): an override of one key of a group replaces the file's
+    /// values for the whole group.
+    public static func resolve(file: String?, overrides: [ConfigOverride], exclusive: [[String]] = [],
+                               resumed: ResumePoint? = nil) throws -> RunConfig {
+        var entries: [String: ConfigReader.Entry] =
+            resumed.map { Self.entries(recorded: $0.config, source: .file($0.manifestFile, line: nil)) } ?? [:]
+        let fromFile: [String: ConfigReader.Entry] = try file.map { try Self.entries(ofFile: $0) } ?? [:]
+        entries.merge(fromFile) { _, file in file }
         for group in exclusive where overrides.contains(where: { group.contains($0.key) }) {
             for key in group { entries[key] = nil }
         }

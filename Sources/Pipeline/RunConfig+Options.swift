@@ -25,6 +25,8 @@ extension RunConfig {
             maxSteps: clasRun.maxStepsPerStage, lr: ClassifierRunOptions.defaultLearningRate,
             pctStart: clasRun.pctStart, wd: clasRun.weightDecay, clip: clasRun.maxGradNorm, dropMult: clasRun.dropMult,
             seed: clasTrainer.seed, deterministicShards: clasTrainer.deterministicShards)
+        let policy = CheckpointPolicy()
+        c.checkpoint = CheckpointSection(keep: policy.keep ?? 0, every: policy.everySteps, minutes: policy.everyMinutes ?? 0)
         c.layout = LayoutSection(policy: layout.policy, oversubscribe: layout.oversubscribe)
         return c
     }
@@ -48,6 +50,16 @@ extension RunConfig {
             c.sources[training.path] = sources[finetune.path]
         }
         return c
+    }
+
+    /// When checkpoints are written and how many are kept (`CheckpointPolicy`'s defaults for
+    /// what is unset; 0 is "none": keep all, not by time).
+    public var checkpointPolicy: CheckpointPolicy {
+        var p = CheckpointPolicy()
+        if let keep = checkpoint.keep { p.keep = keep == 0 ? nil : keep }
+        if let every = checkpoint.every { p.everySteps = every }
+        if let minutes = checkpoint.minutes { p.everyMinutes = minutes == 0 ? nil : minutes }
+        return p
     }
 
     /// The language-model trainer's options (defaults for what is unset).
@@ -75,6 +87,7 @@ extension RunConfig {
         if let v = t.clip { o.maxGradNorm = v }
         if let v = t.evalEvery { o.evalEvery = v }
         if let v = model.dropMult { o.dropMult = v }
+        o.checkpoints = checkpointPolicy
         return o
     }
 
@@ -104,6 +117,7 @@ extension RunConfig {
         if let v = c.wd { o.weightDecay = v }
         if let v = c.clip { o.maxGradNorm = v }
         if let v = c.dropMult { o.dropMult = v }
+        o.checkpoints = checkpointPolicy
         return o
     }
 

@@ -28,6 +28,8 @@ public struct RunConfig: Sendable {
     public var finetune = TrainingSection()
     /// Classifier training (`train-classifier`).
     public var classifier = ClassifierSection()
+    /// When training runs write checkpoints and how many they keep.
+    public var checkpoint = CheckpointSection()
     /// Worker threads and their placement.
     public var layout = LayoutSection()
     /// Results folder.
@@ -37,13 +39,14 @@ public struct RunConfig: Sendable {
 
     public init(data: DataSection = DataSection(), model: ModelSection = ModelSection(),
                 training: TrainingSection = TrainingSection(), finetune: TrainingSection = TrainingSection(),
-                classifier: ClassifierSection = ClassifierSection(), layout: LayoutSection = LayoutSection(),
-                out: String? = nil) {
+                classifier: ClassifierSection = ClassifierSection(), checkpoint: CheckpointSection = CheckpointSection(),
+                layout: LayoutSection = LayoutSection(), out: String? = nil) {
         self.data = data
         self.model = model
         self.training = training
         self.finetune = finetune
         self.classifier = classifier
+        self.checkpoint = checkpoint
         self.layout = layout
         self.out = out
     }
@@ -206,6 +209,22 @@ public struct RunConfig: Sendable {
         }
     }
 
+    /// `checkpoint:` — the fields of a `CheckpointPolicy`, with 0 for "none" (keep all, not by time).
+    public struct CheckpointSection: Equatable, Sendable {
+        /// Checkpoints kept, the newest; 0 keeps all.
+        public var keep: Int?
+        /// Also write one every this many optimizer steps.
+        public var every: Int?
+        /// Write one when this many minutes have passed since the last; 0: not by time.
+        public var minutes: Double?
+
+        public init(keep: Int? = nil, every: Int? = nil, minutes: Double? = nil) {
+            self.keep = keep
+            self.every = every
+            self.minutes = minutes
+        }
+    }
+
     /// `layout:` — the fields of a `LayoutSpec`.
     public struct LayoutSection: Equatable, Sendable {
         /// Number of workers (default: one per physical core).
@@ -249,6 +268,6 @@ extension RunConfig: Equatable {
     /// Equal settings; where they came from does not matter.
     public static func == (a: RunConfig, b: RunConfig) -> Bool {
         a.data == b.data && a.model == b.model && a.training == b.training && a.finetune == b.finetune
-            && a.classifier == b.classifier && a.layout == b.layout && a.out == b.out
+            && a.classifier == b.classifier && a.checkpoint == b.checkpoint && a.layout == b.layout && a.out == b.out
     }
 }

@@ -5,13 +5,14 @@ import OutputFiles
 /// refused unless the user asks to overwrite it, and that is checked, like everything else,
 /// before the first file is written.
 public enum RunFolder {
-    /// What to do with a folder that already holds a run. (Resuming a stopped run will be a
-    /// third mode, once checkpoints carry the optimizer state.)
+    /// What to do with a folder that already holds a run.
     public enum Mode: Sendable {
         /// Refuse a folder that holds another run.
         case fresh
         /// Replace the previous run's files (only those: other files stay).
         case overwrite
+        /// Continue the run the folder holds (`--resume`): its files stay.
+        case resume
     }
 
     /// The files and folders a run writes at the top of its folder (`ulmfit run` adds its stages').
@@ -33,7 +34,7 @@ public enum RunFolder {
             throw RunConfigError(source: source, key: "out", error.description)
         }
         let previous = existingRunEntries(path)
-        if mode == .fresh && !previous.isEmpty {
+        if case .fresh = mode, !previous.isEmpty {
             throw RunConfigError(source: source, key: "out", "\(ConfigPath.display(path)) holds another run ("
                 + previous.joined(separator: ", ") + "): choose another folder, or pass --overwrite to replace it")
         }
@@ -41,7 +42,7 @@ public enum RunFolder {
 
     /// Creates `path`; with `.overwrite`, first removes the previous run's files.
     public static func prepare(_ path: String, mode: Mode) throws {
-        if mode == .overwrite {
+        if case .overwrite = mode {
             for entry in existingRunEntries(path) {
                 let full = (path as NSString).appendingPathComponent(entry)
                 do {

@@ -11,10 +11,11 @@ struct ConfigOptions: ParsableArguments {
         + "(repeatable; the value as in a config file).", valueName: "key=value"))
     var assignments: [String] = []
 
-    /// The config file's settings with `overrides` and `--set` on top, all through the same checks.
-    func resolve(_ overrides: [ConfigOverride?], exclusive: [[String]] = []) throws -> RunConfig {
+    /// The config file's settings with `overrides` and `--set` on top (over a resumed run's
+    /// recorded settings, if any), all through the same checks.
+    func resolve(_ overrides: [ConfigOverride?], exclusive: [[String]] = [], resumed: ResumePoint? = nil) throws -> RunConfig {
         let all = overrides.compactMap { $0 } + (try assignments.map(ConfigOverride.assignment))
-        return try RunConfig.resolve(file: config, overrides: all, exclusive: exclusive)
+        return try RunConfig.resolve(file: config, overrides: all, exclusive: exclusive, resumed: resumed)
     }
 }
 

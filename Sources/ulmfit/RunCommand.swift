@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 import Pipeline
 
@@ -14,8 +15,8 @@ struct RunCommand: ParsableCommand {
             (train-lm on the dataset from pretrain/model with finetune: over training:), classifier/ \
             (train-classifier from finetune/model with classifier:), test/ (evaluate on the test split). \
             A stage whose results are complete and whose resolved config equals what would run now is \
-            skipped, so a stopped run resumes with the same command; a stage whose settings changed is \
-            run again (and every stage after it), saying why. OUT/config.yaml holds the resolved \
+            skipped; one that stopped (Ctrl-C, SIGTERM, a crash) with the same settings continues from its \
+            newest checkpoint; one whose settings changed is run again (and every stage after it), saying why. OUT/config.yaml holds the resolved \
             pipeline: `ulmfit run --config OUT/config.yaml` repeats (or resumes) it.
             """)
 
@@ -48,7 +49,16 @@ struct RunCommand: ParsableCommand {
         let config = try configOptions.resolve(overrides)
         configureBLASForWorkers()
         let job = try PipelineJob(config: config, mode: output.mode, logger: logger)
-        let test = try job.run(logger: logger)
+        let stop = StopRequest.installSignalHandlers()
+        let test: PipelineJob.TestResult
+        do {
+            test = try job.run(stop: stop, logger: logger)
+        } catch let stopped as RunInterrupted {
+            // The stage wrote a checkpoint; the same pipeline resumes it.
+            let config = ConfigPath.display((job.out as NSString).appendingPathComponent("config.yaml"))
+            FileHandle.standardError.write(Data("\(stopped)\ncontinue with: \(CommandLine.arguments[0]) run --config \(config)\n".utf8))
+            throw ExitCode(stopped.exitStatus)
+        }
         print(String(format: "done: test accuracy %.4f, MCC %.4f; results in %@", test.accuracy, test.mcc,
                      ConfigPath.display(job.out)))
     }

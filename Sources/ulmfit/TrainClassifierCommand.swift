@@ -44,6 +44,7 @@ struct TrainClassifierCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: .key("classifier.seed")) var seed: String?
     @Option(parsing: .unconditional, help: .key("classifier.deterministic_shards")) var deterministicShards: String?
 
+    @OptionGroup var checkpointing: CheckpointOptions
     @OptionGroup var layout: LayoutOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var verbosity: VerbosityOptions
@@ -60,15 +61,23 @@ struct TrainClassifierCommand: ParsableCommand {
          .option("classifier.clip", "--clip", clip), .option("classifier.drop_mult", "--drop-mult", dropMult),
          .option("classifier.seed", "--seed", seed),
          .option("classifier.deterministic_shards", "--deterministic-shards", deterministicShards)]
-            + layout.overrides + [output.override]
+            + checkpointing.overrides + layout.overrides + [output.override]
     }
 
     func run() throws {
         let logger = verbosity.logger
-        let config = try configOptions.resolve(overrides)
+        let resume = try checkpointing.openResume(expecting: .classifier, logger: logger)
+        let config = try configOptions.resolve(overrides, resumed: resume)
+        if resume != nil, encoder != nil {
+            throw ValidationError("--encoder starts a classifier from a language model; --resume continues a run (its weights come from its checkpoint)")
+        }
         configureBLASForWorkers()
-        let job = try ClassifierJob(config: config, mode: output.mode, logger: logger)
-        let summary = try job.run(mode: output.mode, logger: logger)
+        let job = try ClassifierJob(config: config, resume: resume, mode: output.mode, logger: logger)
+        var summary: ClassifierRunSummary?
+        try CheckpointOptions.stoppable(command: "train-classifier") { stop in
+            summary = try job.run(mode: output.mode, stop: stop, logger: logger)
+        }
+        guard let summary else { return }
         if let test = summary.test {
             print("test: \(test.summaryLine); results in \(ConfigPath.display(job.out))")
         } else {

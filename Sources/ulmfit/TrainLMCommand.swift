@@ -35,6 +35,7 @@ struct TrainLMCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: .key("model.drop_mult")) var dropMult: String?
 
     @OptionGroup var training: LanguageModelTrainingOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @OptionGroup var layout: LayoutOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var verbosity: VerbosityOptions
@@ -46,16 +47,24 @@ struct TrainLMCommand: ParsableCommand {
          .option("data.max_bases", "--max-bases", maxBases), .option("data.valid_fraction", "--valid-fraction", validFraction),
          .option("model.emb", "--emb", emb), .option("model.hidden", "--hidden", hidden),
          .option("model.layers", "--layers", layers), .option("model.drop_mult", "--drop-mult", dropMult)]
-            + training.overrides + layout.overrides + [output.override]
+            + training.overrides + checkpointing.overrides + layout.overrides + [output.override]
     }
 
     func run() throws {
         let logger = verbosity.logger
+        let resume = try checkpointing.openResume(expecting: .languageModel, logger: logger)
         // --fasta and --dataset are one choice: either replaces the file's input.
-        let config = try configOptions.resolve(overrides, exclusive: [["data.fasta", "data.dataset"]])
+        let config = try configOptions.resolve(overrides, exclusive: [["data.fasta", "data.dataset"]], resumed: resume)
+        if resume != nil, initFrom != nil {
+            throw ValidationError("--init-from starts a run from a model; --resume continues a run (its weights come from its checkpoint)")
+        }
         configureBLASForWorkers()
-        let job = try LanguageModelJob(config: config, mode: output.mode, logger: logger)
-        let summary = try job.run(mode: output.mode, logger: logger)
+        let job = try LanguageModelJob(config: config, resume: resume, mode: output.mode, logger: logger)
+        var summary: LanguageModelRunSummary?
+        try CheckpointOptions.stoppable(command: "train-lm") { stop in
+            summary = try job.run(mode: output.mode, stop: stop, logger: logger)
+        }
+        guard let summary else { return }
         let valid = summary.validation.last.map { String(format: ", validation loss %.4f, accuracy %.4f", $0.loss, $0.accuracy) } ?? ""
         print("trained \(summary.steps) steps\(valid); results in \(ConfigPath.display(job.out))")
     }

@@ -95,6 +95,10 @@ import Training
           drop_mult: 0.7
           seed: 3
           deterministic_shards: 2
+        checkpoint:
+          keep: 0
+          every: 50
+          minutes: 2.5
         layout:
           workers: 6
           bind: pu
@@ -118,13 +122,14 @@ import Training
             finetune: .init(epochs: 3, lr: 1e-5),
             classifier: .init(stages: .all, batch: 32, bptt: 50, epochs: 4, maxSteps: 9, lr: 0.02, pctStart: 0.5, wd: 0,
                               clip: 1, dropMult: 0.7, seed: 3, deterministicShards: 2),
+            checkpoint: .init(keep: 0, every: 50, minutes: 2.5),
             layout: .init(workers: 6, bind: .pu, policy: .scatter, cpus: "core:0-5", oversubscribe: true),
             out: f + "/runs/x")
         #expect(config == expected)
         #expect(config.layout.spec == LayoutSpec(workers: 6, unit: .pu, policy: .scatter, cpus: "core:0-5", oversubscribe: true))
         // Every value remembers its line.
         #expect(config.source(of: "data.k") == .file(folder + "/run.yaml", line: 12))
-        #expect(config.source(of: "out") == .file(folder + "/run.yaml", line: 57))
+        #expect(config.source(of: "out") == .file(folder + "/run.yaml", line: 61))
         #expect(config.sources.count == ConfigSchema.keys.count - 11)   // finetune sets 2 of its 13 keys
         // The fine-tuning stage: training with finetune's keys on top, and their sources.
         #expect(config.fineTuning.training == RunConfig.TrainingSection(
@@ -146,7 +151,7 @@ import Training
 
     @Test func unknownKeysNameFileLineAndTheKnownKeys() throws {
         #expect(try loadError("out: runs/x\n\noutput: y\n") ==
-                "x.yaml:3: output: unknown key 'output' (known: data, model, training, finetune, classifier, layout, out)")
+                "x.yaml:3: output: unknown key 'output' (known: data, model, training, finetune, classifier, checkpoint, layout, out)")
         let text = "model:\n  emb: 64\n\ntraining:\n  batch: 8\n  # the paper's rate\n  learning_rate: 0.01\n"
         #expect(try loadError(text) == "x.yaml:7: training.learning_rate: unknown key 'training.learning_rate' (known: "
                 + "batch, bptt, epochs, max_steps, lr, pct_start, wd, clip, alpha, beta, eval_every, seed, deterministic_shards)")
@@ -170,7 +175,7 @@ import Training
         #expect(try loadError("training: 5\n") == "x.yaml:1: training: expected a mapping with keys batch, bptt, "
                 + "epochs, max_steps, lr, pct_start, wd, clip, alpha, beta, eval_every, seed, deterministic_shards, got '5'")
         #expect(try loadError("- a\n- b\n") ==
-                "x.yaml:1: expected a mapping with sections data, model, training, finetune, classifier, layout, out")
+                "x.yaml:1: expected a mapping with sections data, model, training, finetune, classifier, checkpoint, layout, out")
     }
 
     @Test func badEnumValues() throws {
@@ -286,7 +291,7 @@ import Training
     }
 
     @Test func emptyFile() throws {
-        let sections = "data, model, training, finetune, classifier, layout, out"
+        let sections = "data, model, training, finetune, classifier, checkpoint, layout, out"
         #expect(try loadError("") == "x.yaml: config file is empty (expected sections \(sections))")
         #expect(try loadError("# only a comment\n\n") == "x.yaml: config file is empty (expected sections \(sections))")
     }

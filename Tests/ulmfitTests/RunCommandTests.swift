@@ -61,11 +61,18 @@ import Testing
         #expect(stages(changed.stderr)[3] == "classifier: running (settings changed: classifier.lr: 0.02 -> 0.01)")
         #expect(stages(changed.stderr)[1] == "pretrain: complete, skipped (runs/pipe/pretrain)")
 
-        // A stage that did not finish (no summary.json) runs again, and so does every later one.
+        // A stage that stopped (no summary.json) with the same settings continues from its newest
+        // checkpoint; every later stage runs again. Without a checkpoint it runs again from the start.
         try FileManager.default.removeItem(atPath: cli.path("runs/pipe/finetune/summary.json"))
         let resumed = try cli.run("run --config configs/pipe.yaml --set classifier.lr=0.01")
-        #expect(stages(resumed.stderr)[2] == "finetune: running (its last run did not finish)")
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(stages(resumed.stderr)[2].hasPrefix("finetune: resuming (its last run stopped; using "))
         #expect(stages(resumed.stderr)[3] == "classifier: running (its input (finetune) was just run)")
+        #expect(cli.exists("runs/pipe/finetune/summary.json"))
+        try FileManager.default.removeItem(atPath: cli.path("runs/pipe/classifier/summary.json"))
+        try FileManager.default.removeItem(atPath: cli.path("runs/pipe/classifier/checkpoints"))
+        let rerun = try cli.run("run --config configs/pipe.yaml --set classifier.lr=0.01")
+        #expect(stages(rerun.stderr)[3] == "classifier: running (its last run did not finish)")
 
         // The run's own config.yaml repeats it: everything complete.
         let repeated = try cli.run("run --config runs/pipe/config.yaml")
