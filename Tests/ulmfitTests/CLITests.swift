@@ -205,6 +205,28 @@ import Testing
         #expect(try cli.read("runs/c1/config.yaml").contains("encoder: \"../one\""))
     }
 
+    /// A resumed classifier (dropouts scaled by drop_mult 0.5) ends with the weights of the run
+    /// that was not interrupted: the resumed run rebuilds the model from the base dropouts and
+    /// scales them once (scaling the checkpoint's already scaled config again would change them).
+    @Test func aResumedRunScalesItsDropoutsOnce() throws {
+        let cli = try CLI()
+        try cli.writeDataset()
+        let args = "train-classifier --dataset dataset.csv --k 3 --stride 1 --emb 8 --hidden 12 --layers 1 --stages all "
+            + "--epochs 1 --batch 8 --bptt 16 --max-steps 6 --workers 2 --oversubscribe --checkpoint-every 1 --keep 0 -q"
+        try #require(try cli.run(args + " --out whole").status == 0)
+        try #require(try cli.run(args + " --out cut").status == 0)
+        // As if stopped after step 3: later checkpoints and the summary gone.
+        let folder = cli.path("cut/checkpoints")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("step-") {
+            if Int(name.dropFirst(5))! > 3 { try FileManager.default.removeItem(atPath: folder + "/" + name) }
+        }
+        try FileManager.default.removeItem(atPath: cli.path("cut/summary.json"))
+        let resumed = try cli.run("train-classifier --resume cut -q")
+        try #require(resumed.status == 0, "\(resumed.error)")
+        #expect(try cli.weights("cut") == cli.weights("whole"))
+        #expect(try cli.read("cut/config.yaml").contains("drop_mult: 0.5"))
+    }
+
     /// The config's lines without the comments (which say where each value came from).
     private func settings(_ yaml: String) -> String {
         yaml.split(separator: "\n").filter { !$0.hasPrefix("#") }
