@@ -65,7 +65,7 @@ def rate(rates, b):
 def main():
     a = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("--rates", default="1:180,2:258,4:481,8:540,16:735,32:735,64:774",
-                   help="per-worker batch:tokens/s of one worker (bench step --workers 1 --batch-option b; the "
+                   help="per-worker batch:tokens/s of one worker (bench step --workers 1 --batch b; the "
                         "defaults are the 2026-11-30 fractions of peak scaled to the quiet 774 tokens/s at b = 64)")
     a.add_argument("--cores", type=int, default=16, help="workers per node (one per core)")
     a.add_argument("--node-efficiency", type=float, default=0.95,

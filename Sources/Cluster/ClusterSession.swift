@@ -24,6 +24,10 @@ public enum ClusterSession {
         return detected
     }
 
+    /// The part of its node this process's workers use (the whole node before `join`, or when the
+    /// launcher put one process there).
+    public static var nodeShare: NodeShare { launch?.nodeShare ?? .whole }
+
     /// The job's process group (created on the first call, the same object afterwards).
     /// - Parameters:
     ///   - timeout: seconds a collective may wait; nil: `ULMFIT_MPI_TIMEOUT`, else `defaultTimeout`.

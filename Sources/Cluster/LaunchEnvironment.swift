@@ -40,12 +40,16 @@ public struct LaunchEnvironment: Sendable, Equatable, CustomStringConvertible {
         self.localSize = localSize
     }
 
+    /// The part of its node this process's workers use: local rank L of S takes the L-th of S
+    /// near-equal shares when the launcher put several processes there, else the whole node.
+    public var nodeShare: NodeShare {
+        guard let localRank, let localSize, localSize > 1, localRank < localSize else { return .whole }
+        return NodeShare(index: localRank, count: localSize)
+    }
+
     /// This process's contiguous share of `count` units of its node when the launcher put several
     /// processes there (local rank L of S gets the L-th of S near-equal parts), else nil.
-    public func localShare(of count: Int) -> Range<Int>? {
-        guard let localRank, let localSize, localSize > 1, localRank < localSize, count >= localSize else { return nil }
-        return WorkerLayout.split(count: count, parts: localSize)[localRank]
-    }
+    public func localShare(of count: Int) -> Range<Int>? { nodeShare.units(of: count) }
 
     /// More than one process: the job needs a transport between them.
     public var isMultiProcess: Bool { size > 1 }

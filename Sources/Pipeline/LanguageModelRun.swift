@@ -20,6 +20,11 @@ public struct LanguageModelRunOptions: Sendable {
     public var maxGradNorm: Double?
     /// Evaluate on the validation split every this many steps (and at the end of each epoch).
     public var evalEvery: Int?
+    /// Multiplier of the model's dropout probabilities (fastai `drop_mult`), applied to the
+    /// config `runLanguageModel` is given.
+    public var dropMult: Float = 1
+    /// Show the progress line (on standard error); off for quiet runs.
+    public var showProgress = true
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, loss.svg, checkpoints/.
     public var outDirectory: String
     /// When checkpoints are written (every N steps, every M minutes; always after each
@@ -49,6 +54,8 @@ public struct LanguageModelRunSummary: Sendable {
 /// the position in the schedule and the data, and the metrics logs' state.
 ///
 /// - Parameters:
+///   - config: the model's sizes and base dropouts; `options.dropMult` scales the dropouts (also
+///     when resuming: pass the base config, not the checkpoint's scaled one).
 ///   - resume: continue the run from this checkpoint (same corpus and settings; any worker
 ///     count): the metrics logs drop rows written after it and continue. With the same layout
 ///     (or in deterministic mode with any W <= G) the continuation is bitwise the run that was
@@ -59,13 +66,14 @@ public struct LanguageModelRunSummary: Sendable {
 ///     and trains its part of each minibatch; rank 0 alone logs, shows progress and writes
 ///     files (its checkpoints hold every process's streams, gathered); a stop asked of any
 ///     process stops them all after the same step.
-public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
+public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
                              pool: WorkerPool, initialParameters: [Float]? = nil, resume: ResumePoint? = nil,
                              stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                              log: (String) -> Void = { print($0) }) throws -> LanguageModelRunSummary {
     let primary = group.isPrimary
     let log = primary ? log : { _ in }
+    let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, T = trainerOptions.bptt, seed = trainerOptions.seed
     try options.checkpoints.validate()
     let firstEpoch = try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, 0))
@@ -111,7 +119,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     var summary = LanguageModelRunSummary()
     summary.validation = (logs?.valid.previousRows ?? []).map { (Int($0["step"] ?? 0), $0["loss"] ?? .nan, $0["accuracy"] ?? .nan) }
     var trainCurve = (logs?.metrics.previousRows ?? []).map { (x: $0["step"] ?? 0, y: $0["smooth_loss"] ?? .nan) }
-    func validate(step: Int) {
+    func validate(step: Int) throws {
         guard let valid else { return }
         let (loss, accuracy) = trainer.evaluate(valid)
         summary.validation.append((step, loss, accuracy))
@@ -119,10 +127,10 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             ("step", .integer(step)), ("loss", .number(loss)), ("accuracy", .number(accuracy)),
             ("perplexity", .number(exp(loss))),
         ]
-        logs?.valid.append(row)
+        try logs?.valid.append(row)
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
-    if resume == nil { validate(step: 0) }
+    if resume == nil { try validate(step: 0) }
 
     let checkpoints = RunCheckpoint(run: options.outDirectory, kind: .languageModel, shape: .init(config: config),
                                     layout: parameters.layout, vocabulary: vocabulary, runConfig: options.runConfig,
@@ -169,7 +177,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         return written.path
     }
 
-    let progress = primary ? ProgressLine(label: "step", total: totalSteps) : nil
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: primary && options.showProgress)
     let start = Date()
     epochs: for epoch in cursor.epoch ..< options.epochs {
         // Documents are shuffled per epoch (keyed by seed and epoch), as fastai's LMDataLoader.
@@ -199,21 +207,21 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 ("communication_ms", .number(r.timing.communication * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
                 ("wall_ms", .number(r.timing.wall * 1e-6)),
             ]
-            logs?.metrics.append(row)
+            try logs?.metrics.append(row)
             let elapsed = Date().timeIntervalSince(start)
-            progress?.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
+            progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
                                                  "\(Int(Double(summary.tokens) / elapsed)) tok/s"])
             if window == batches.windowCount - 1 {
                 // End of the epoch: validate, and (unless the run ends here) a checkpoint.
-                progress?.finish()
-                validate(step: step)
+                progress.finish()
+                try validate(step: step)
                 cursor = (epoch + 1, 0)
                 if step < totalSteps { try save() }
             } else {
                 cursor = (epoch, window + 1)
                 if let every = options.evalEvery, step % every == 0, step < totalSteps {
-                    validate(step: step)
+                    try validate(step: step)
                     try save()
                 } else if step < totalSteps,
                           rankZeroDecides(clock.isDue(afterStep: step), group: group, label: "the checkpoint clock, step \(step)") {   // the last step: the final save follows
@@ -222,7 +230,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             }
         }
     }
-    if summary.validation.last?.step != step { validate(step: step) }
+    if summary.validation.last?.step != step { try validate(step: step) }
     summary.steps = step
     summary.seconds = Date().timeIntervalSince(start)
     summary.smoothedTrainLoss = smooth

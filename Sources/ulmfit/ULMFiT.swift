@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Logging
 
 /// The `ulmfit` command line: one subcommand per stage of the pipeline and per tool.
 @main
@@ -14,6 +15,7 @@ struct ULMFiT: ParsableCommand {
             VocabCommand.self,
             TrainLMCommand.self,
             TrainClassifierCommand.self, EvaluateCommand.self, ExportCommand.self,
+            RunCommand.self,
             TopologyCommand.self,
             BenchCommand.self,
         ])
@@ -22,6 +24,7 @@ struct ULMFiT: ParsableCommand {
     /// when both go to one log file.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        LoggingSystem.bootstrap { _ in ConsoleLogHandler() }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -13,10 +13,12 @@ struct MultiProcessTests {
                                                         "--warmup", "0", "--repeats", "2", "--mpi-timeout", "60"])
         let status = run.waitForExit(timeout: 120)
         #expect(status == 0, "exit \(String(describing: status)):\n\(run.output)")
-        #expect(run.stdout.contains("transport: MPI: Open MPI"), "\(run.stdout)")
+        // The transport is a log line (stderr), the measurement a result (stdout).
+        #expect(run.stderr.contains("transport: MPI: Open MPI"), "\(run.stderr)")
         #expect(run.stdout.contains("\(job.processes) processes, 100003 floats"), "\(run.stdout)")
-        // Rank 0 alone prints: one transport line, not one per rank.
-        #expect(run.stdout.components(separatedBy: "transport:").count == 2, "\(run.stdout)")
+        // Rank 0 alone logs and prints: one transport line, one result header, not one per rank.
+        #expect(run.stderr.components(separatedBy: "transport:").count == 2, "\(run.stderr)")
+        #expect(run.stdout.components(separatedBy: "floats (").count == 2, "\(run.stdout)")
     }
 
     /// A rank that hangs (stopped with SIGSTOP mid-job) makes the others give up after the
@@ -61,10 +63,14 @@ struct MultiProcessTests {
         #expect(run.stderr.contains("/nonexistent/libmpi.so.40 could not be loaded"), "\(run.stderr)")
     }
 
-    /// Without a launcher the same binary runs alone and says so.
+    /// Without a launcher the same binary runs alone and says so with --verbose (a plain run's
+    /// log does not mention MPI).
     @Test func withoutALauncherOneProcess() throws {
-        let run = try MPIJob(processes: nil, ["bench", "allreduce", "--count", "10"])
+        let run = try MPIJob(processes: nil, ["bench", "allreduce", "--count", "10", "--verbose"])
         #expect(run.waitForExit(timeout: 60) == 0, "\(run.output)")
-        #expect(run.stdout.contains("transport: shared memory only (1 process, not started by mpirun or srun)"), "\(run.stdout)")
+        #expect(run.stderr.contains("transport: shared memory only (1 process, not started by mpirun or srun)"), "\(run.stderr)")
+        let plain = try MPIJob(processes: nil, ["bench", "allreduce", "--count", "10"])
+        #expect(plain.waitForExit(timeout: 60) == 0, "\(plain.output)")
+        #expect(!plain.stderr.contains("transport:"), "\(plain.stderr)")
     }
 }

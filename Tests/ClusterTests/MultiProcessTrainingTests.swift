@@ -50,8 +50,10 @@ struct MultiProcessTrainingTests {
         try #require(single.waitForExit(timeout: 300) == 0, Comment(rawValue: single.output))
         let job = try MPIJob(processes: 2, arguments + ["--workers", "1", "--out", two])
         try #require(job.waitForExit(timeout: 300) == 0, Comment(rawValue: job.output))
-        #expect(job.stdout.components(separatedBy: "transport: MPI").count == 2, "one transport line, from rank 0:\n\(job.stdout)")
-        #expect(job.stdout.contains("in each of 2 processes"), "\(job.stdout)")
+        // Logs on stderr, from rank 0 alone: one transport line, one summary of the model.
+        #expect(job.stderr.components(separatedBy: "transport: MPI").count == 2, "one transport line, from rank 0:\n\(job.stderr)")
+        #expect(job.stderr.components(separatedBy: "in each of 2 processes").count == 2, "\(job.stderr)")
+        #expect(job.stdout.components(separatedBy: "results in").count == 2, "one result line, from rank 0:\n\(job.stdout)")
         return (one, two)
     }
 
@@ -91,7 +93,7 @@ struct MultiProcessTrainingTests {
             let resumed = try MPIJob(processes: resumedBy, ["train-lm", "--resume", "\(copy)/checkpoints/step-000003",
                                                             "--mpi-timeout", "120"] + layout)
             try #require(resumed.waitForExit(timeout: 300) == 0, Comment(rawValue: resumed.output))
-            #expect(resumed.stdout.contains("resuming at step 3 (epoch 1, window 3)"), "\(resumed.stdout)")
+            #expect(resumed.stderr.contains("resuming at step 3 (epoch 1, window 3)"), "\(resumed.stderr)")
             #expect(try Self.weights(copy) == Self.weights(from), "\(name): weights after the resumed run")
             let metrics = { (dir: String) in try String(contentsOfFile: "\(dir)/valid.jsonl", encoding: .utf8) }
             #expect(try metrics(copy) == metrics(from), "\(name): validation log")
@@ -111,6 +113,35 @@ struct MultiProcessTrainingTests {
             let worst = zip(a, b).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max()!
             #expect(worst <= 1e-6, "\(what): largest relative difference \(worst)")
         }
+    }
+
+    /// The job's checks run before anything is written: a batch that each process's own checks
+    /// accept (2 streams for its 1 worker) but the job cannot split (2 processes x 2 workers)
+    /// fails on every process with the key named, and rank 0 has written nothing (no results
+    /// folder). Without that agreement rank 0 would write config.yaml and vocab.json first.
+    @Test func theJobIsCheckedBeforeRankZeroWrites() throws {
+        let inputs = try Inputs()
+        let out = inputs.path("lm-refused")
+        let job = try MPIJob(processes: 2, Self.lmArguments + ["--fasta", inputs.path("genome.fa"), "--batch", "3",
+                                                              "--workers", "2", "--oversubscribe", "--out", out])
+        let status = job.waitForExit(timeout: 300)
+        #expect(status != nil && status != 0, "\(job.output)")
+        #expect(job.stderr.contains("training.batch") && job.stderr.contains("cannot be split across 4 workers"),
+                "\(job.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "rank 0 wrote before the job was checked")
+    }
+
+    /// `ulmfit run` reads what its earlier stages wrote: under mpirun it refuses at once, saying
+    /// what to run instead, and writes nothing.
+    @Test func thePipelineCommandRefusesSeveralProcesses() throws {
+        let inputs = try Inputs()
+        let job = try MPIJob(processes: 2, ["run", "--set", "data.fasta=\(inputs.path("genome.fa"))",
+                                            "--set", "data.dataset=\(inputs.path("set/dataset.csv"))",
+                                            "--out", inputs.path("pipeline")])
+        let status = job.waitForExit(timeout: 120)
+        #expect(status != nil && status != 0, "\(job.output)")
+        #expect(job.stderr.contains("ulmfit run runs every stage in one process"), "\(job.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: inputs.path("pipeline")))
     }
 
     /// Deterministic mode for the classifier: weights, BatchNorm statistics and test predictions

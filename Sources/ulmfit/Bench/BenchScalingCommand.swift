@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import Parallel
 import Pipeline
 import Reporting
@@ -23,12 +24,16 @@ struct BenchScalingCommand: ParsableCommand {
         abstract: "Tokens/s and parallel efficiency of the LM training step against the worker count.")
 
     @OptionGroup var model: BenchModelOptions
-    @OptionGroup var placement: BenchPlacementOptions
+    @OptionGroup var layout: LayoutOptions
 
-    @Option(help: "Comma-separated worker counts; must include 1 (the efficiency baseline).")
-    var workers = "1,2"
+    @Flag(help: "Do not pin the worker threads (the OS scheduler places them).")
+    var noBind = false
 
-    @Option(help: "Comma-separated process counts; must include 1. Counts above 1 run under --launcher.")
+    @Option(help: "Comma-separated worker counts to measure; must include 1 (the efficiency baseline).")
+    var workerCounts = "1,2"
+
+    @Option(help: ArgumentHelp("Comma-separated process counts to measure each worker count with; must include 1. "
+        + "Counts above 1 run `bench step` under --launcher."))
     var ranks = "1"
 
     @Option(help: "The command that starts N processes, followed by -np N (as root, --allow-run-as-root is added).")
@@ -43,8 +48,10 @@ struct BenchScalingCommand: ParsableCommand {
     @Option(help: "Directory for scaling.json, scaling.csv and scaling.svg (created if missing).")
     var out: String
 
-    func workerCounts() throws -> [Int] { try Self.counts(workers, option: "--workers", noun: "worker") }
-    func rankCounts() throws -> [Int] { try Self.counts(ranks, option: "--ranks", noun: "process") }
+    @OptionGroup var verbosity: VerbosityOptions
+
+    func parsedWorkerCounts() throws -> [Int] { try Self.counts(workerCounts, option: "--worker-counts", noun: "worker") }
+    func parsedRanks() throws -> [Int] { try Self.counts(ranks, option: "--ranks", noun: "process") }
 
     /// A comma-separated list of distinct positive counts that includes 1, sorted.
     static func counts(_ list: String, option: String, noun: String) throws -> [Int] {
@@ -64,9 +71,11 @@ struct BenchScalingCommand: ParsableCommand {
     }
 
     func validate() throws {
-        try model.validate()
-        _ = try workerCounts()
-        _ = try rankCounts()
+        if layout.workers != nil {
+            throw ValidationError("bench scaling measures each of --worker-counts (e.g. --worker-counts 1,2,4); --workers does not apply")
+        }
+        _ = try parsedWorkerCounts()
+        _ = try parsedRanks()
         guard !launcher.split(separator: " ").isEmpty else { throw ValidationError("--launcher is empty") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
         guard steps >= 1 else { throw ValidationError("--steps must be >= 1 (got \(steps))") }
@@ -77,7 +86,7 @@ struct BenchScalingCommand: ParsableCommand {
         var processes: Int
         var workers: Int
         var tokensPerS: Double
-        /// tokens/s(W) / (W x tokens/s(1)).
+        /// tokens/s(R x W) / (R x W x tokens/s(1 x 1)).
         var efficiency: Double
         /// fraction of peak(W) / fraction of peak(1): the efficiency against the FMA peak the
         /// workers actually got in this run (on a shared machine a busy core lowers both).
@@ -95,33 +104,34 @@ struct BenchScalingCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationErrorText("cannot create --out directory \(out): \(error.localizedDescription)")
+        let settings = try model.settings(layout: layout)
+        let config = try model.modelConfig(settings)
+        let options = settings.languageModelTrainerOptions
+        let (batch, bptt) = (options.batchSize, options.bptt)
+        func spec(workers: Int) -> LayoutSpec {
+            var spec = settings.layout.spec
+            spec.workers = workers
+            return spec
         }
-        let config = try model.modelConfig()
-        let layoutFile = try model.file?.layout ?? RunConfig.LayoutSection()
-        let (batch, bptt) = (try model.batch, try model.bptt)
         // Plan every layout first, so an impossible worker count fails before any measurement.
         let topology = try Topology.machine()
-        for w in try workerCounts() {
-            _ = try WorkerLayout(spec: placement.spec(workers: w, over: layoutFile), topology: topology)
+        for w in try parsedWorkerCounts() {
+            _ = try WorkerLayout(spec: spec(workers: w), topology: topology)
         }
+        try OutputFile.checkCanCreateDirectory(out)
         var records: [StepRecord] = []
-        for r in try rankCounts() {
-            for w in try workerCounts() {
+        for r in try parsedRanks() {
+            for w in try parsedWorkerCounts() {
                 // Several processes on this machine share its units: skip layouts that do not fit.
-                if r > 1, (try? WorkerLayout(spec: placement.spec(workers: r * w, over: layoutFile), topology: topology)) == nil {
+                if r > 1, (try? WorkerLayout(spec: spec(workers: r * w), topology: topology)) == nil {
                     print("== \(r) processes x \(w) workers: skipped, \(r * w) workers do not fit this machine's units "
                           + "(--oversubscribe to measure anyway)")
                     continue
                 }
                 print("== \(r) process(es) x \(w) worker(s)")
                 let record = r == 1
-                    ? try BenchStepCommand.measure(config: config, batch: batch, bptt: bptt,
-                                                   spec: placement.spec(workers: w, over: layoutFile),
-                                                   bind: placement.binds, warmup: warmup, steps: steps, progress: false)
+                    ? try BenchStepCommand.measure(config: config, batch: batch, bptt: bptt, spec: spec(workers: w),
+                                                   bind: !noBind, warmup: warmup, steps: steps, progress: false)
                     : try launched(processes: r, workers: w)
                 print(record.text)
                 records.append(record)
@@ -152,18 +162,14 @@ struct BenchScalingCommand: ParsableCommand {
         print("(vs peak): efficiency against the FMA peak the workers got in this run, "
               + "fraction of peak(W) / fraction of peak(1); differs from efficiency when other processes share the cores.")
 
-        let policy = placement.spec(workers: 1, over: layoutFile).policy
-        let report = Report(preset: model.name, policy: policy.rawValue, bound: placement.binds,
+        let report = Report(preset: model.name(settings), policy: spec(workers: 1).policy.rawValue, bound: !noBind,
                             note: note, rows: rows)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try OutputFile.makeDirectory(out)
         let jsonPath = (out as NSString).appendingPathComponent("scaling.json")
-        do {
-            try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))
-        } catch {
-            throw ValidationErrorText("cannot write \(jsonPath): \(error.localizedDescription)")
-        }
+        try OutputFile.write(encoder.encode(report), to: jsonPath, wanted: "the scaling results")
         let csvPath = (out as NSString).appendingPathComponent("scaling.csv")
         try BenchSupport.writeText(csv(rows), to: csvPath)
         let svgPath = (out as NSString).appendingPathComponent("scaling.svg")
@@ -172,17 +178,20 @@ struct BenchScalingCommand: ParsableCommand {
         print("Wrote \(jsonPath), \(csvPath), \(svgPath)")
     }
 
-    /// Runs `bench step` as `processes` processes of `workers` workers under the launcher and
-    /// returns rank 0's record (written to a temporary file).
+    /// Runs `bench step` as `processes` processes of `workers` workers under the launcher, with
+    /// this command's model, layout and config options, and returns rank 0's record (written to
+    /// a temporary file).
     func launched(processes: Int, workers: Int) throws -> StepRecord {
-        let save = (out as NSString).appendingPathComponent(".step-\(processes)x\(workers).json")
+        let save = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ulmfit-scaling-\(UUID().uuidString)-\(processes)x\(workers).json").path
         defer { try? FileManager.default.removeItem(atPath: save) }
         var command = launcher.split(separator: " ").map(String.init)
         if getuid() == 0, ["mpirun", "mpiexec", "orterun"].contains((command[0] as NSString).lastPathComponent) {
             command.insert("--allow-run-as-root", at: 1)
         }
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        command += ["-np", "\(processes)", me, "bench", "step"] + model.arguments + placement.arguments
+        command += ["-np", "\(processes)", me, "bench", "step"] + model.arguments + layout.placementArguments
+            + (noBind ? ["--no-bind"] : [])
             + ["--workers", "\(workers)", "--warmup", "\(warmup)", "--steps", "\(steps)", "--json", "--save", save]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -194,7 +203,7 @@ struct BenchScalingCommand: ParsableCommand {
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: save) else {
-            throw ValidationErrorText("\(command.joined(separator: " ")) failed (exit \(process.terminationStatus)):\n\(stderr)")
+            throw BenchError("\(command.joined(separator: " ")) failed (exit \(process.terminationStatus)):\n\(stderr)")
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import GenomicData
 import Kernels
@@ -28,10 +29,10 @@ struct BenchStepCommand: ParsableCommand {
             """)
 
     @OptionGroup var model: BenchModelOptions
-    @OptionGroup var placement: BenchPlacementOptions
+    @OptionGroup var layout: LayoutOptions
 
-    @Option(help: "Number of workers (default: one per physical core of the allowed units).")
-    var workers: Int?
+    @Flag(help: "Do not pin the worker threads (the OS scheduler places them).")
+    var noBind = false
 
     @Option(help: "Untimed steps first (allocation, page faults, caches).")
     var warmup = 2
@@ -45,26 +46,27 @@ struct BenchStepCommand: ParsableCommand {
     @Option(help: "Also write the JSON record (pretty-printed) to this path.")
     var save: String?
 
-    @Option(help: "Deterministic mode with this many fixed shards (measures its cost).")
-    var deterministicShards: Int?
+    @Option(parsing: .unconditional, help: .key("training.deterministic_shards"))
+    var deterministicShards: String?
 
+    @OptionGroup var verbosity: VerbosityOptions
     @OptionGroup var cluster: ClusterOptions
 
     func validate() throws {
-        try model.validate()
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
         guard steps >= 1 else { throw ValidationError("--steps must be >= 1 (got \(steps))") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be >= 1 (got \(workers))") }
     }
 
     func run() throws {
-        let group = try cluster.join()
-        let file = try model.file
-        let record = try Self.measure(config: model.modelConfig(), batch: model.batch, bptt: model.bptt,
-                                      spec: placement.spec(workers: workers ?? file?.layout.workers,
-                                                           over: file?.layout ?? RunConfig.LayoutSection()),
-                                      bind: placement.binds, deterministicShards: deterministicShards,
-                                      warmup: warmup, steps: steps, progress: !json && group.isPrimary, group: group)
+        let (group, _) = try cluster.join(verbosity)
+        let file = try model.settings(layout: layout,
+                                      [.option("training.deterministic_shards", "--deterministic-shards", deterministicShards)])
+        let options = file.languageModelTrainerOptions
+        let record = try Self.measure(config: model.modelConfig(file), batch: options.batchSize, bptt: options.bptt,
+                                      spec: file.layout.spec, bind: !noBind,
+                                      deterministicShards: options.deterministicShards,
+                                      warmup: warmup, steps: steps, progress: !json && !verbosity.quiet && group.isPrimary,
+                                      group: group)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
@@ -88,7 +90,7 @@ struct BenchStepCommand: ParsableCommand {
                         group: ProcessGroup = SingleProcess()) throws -> StepRecord {
         configureBLASForWorkers()   // one OpenBLAS thread per worker: parallelism is ours
         let topology = try Topology.machine()
-        let layout = try WorkerLayout(spec: ClusterOptions.sharingTheNode(spec, topology: topology), topology: topology)
+        let layout = try WorkerLayout(spec: ClusterSession.nodeShare.apply(to: spec, topology: topology), topology: topology)
         let pool = try WorkerPool(layout: layout, topology: topology, bind: bind)
         let W = pool.workerCount
         let peakBefore = workerPeak(pool)

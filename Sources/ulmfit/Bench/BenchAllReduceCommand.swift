@@ -33,6 +33,7 @@ struct BenchAllReduceCommand: ParsableCommand {
     @Option(help: "Timed reductions.")
     var repeats = 5
 
+    @OptionGroup var verbosity: VerbosityOptions
     @OptionGroup var cluster: ClusterOptions
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case sum, ordered }
@@ -47,7 +48,7 @@ struct BenchAllReduceCommand: ParsableCommand {
     static func value(rank: Int, index i: Int) -> Float { Float((i &* 7 &+ rank &* 3) % 13) - 6 }
 
     func run() throws {
-        let group = try cluster.join()
+        let (group, _) = try cluster.join(verbosity)
         let P = count ?? LanguageModelParameters(config: AWDLSTMConfig(vocabSize: 1025)).layout.count
         let N = group.size
         guard N > 1 else {
@@ -92,7 +93,7 @@ struct BenchAllReduceCommand: ParsableCommand {
         for i in 0 ..< P {
             let expected = (0 ..< N).reduce(Float(0)) { $0 + Self.value(rank: $1, index: i) }
             guard result[i] == expected else {
-                throw ValidationErrorText("rank \(rank): element \(i) of the reduced gradient is \(result[i]), expected \(expected)")
+                throw BenchError("rank \(rank): element \(i) of the reduced gradient is \(result[i]), expected \(expected)")
             }
         }
     }
