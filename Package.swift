@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
         .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
-        .target(name: "Checkpoint", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Checkpoint", dependencies: ["OutputFiles", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: simdFlags),
         .target(name: "Training",
                 dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],

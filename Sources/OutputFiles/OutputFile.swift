@@ -55,11 +55,13 @@ public enum OutputFile {
 
     /// Replaces `path` with `data` atomically: written to a temporary file in the same folder,
     /// flushed to disk, then renamed over `path` (the folder is created if missing). A reader never
-    /// sees a partial file, and a crash or a full disk leaves the previous file as it was.
+    /// sees a partial file, and a crash or a full disk leaves the previous file as it was; the
+    /// temporary file a killed writer left behind is removed by the next write of `path`.
     public static func write(_ data: Data, to path: String, wanted: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try makeDirectory(folder, wanted: "the folder of \(wanted)") }
         let name = (path as NSString).lastPathComponent
+        removeStalePartials(of: name, in: folder.isEmpty ? "." : folder)
         let temporary = (folder.isEmpty ? "" : folder + "/") + ".\(name).partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }
@@ -108,24 +110,42 @@ public enum OutputFile {
         return lstat(path, &s) == 0
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    /// Whether `path` is a folder (following links).
+    public static func isDirectory(_ path: String) -> Bool {
         var s = stat()
         return stat(path, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Writes every byte, retrying short writes and interrupted calls; false with `errno` set on failure.
     static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
+        data.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    /// Writes every byte of `bytes` to `fd`, retrying short writes and interrupted calls;
+    /// false with `errno` set on failure.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
             }
-            return true
+            offset += n
+        }
+        return true
+    }
+
+    /// Removes `.NAME.partial-PID-*` files in `folder` whose writer process is gone (killed
+    /// between creating its temporary file and renaming it).
+    static func removeStalePartials(of name: String, in folder: String) {
+        let prefix = ".\(name).partial-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let pid = entry.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
+            if let pid, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                unlink(folder + "/" + entry)
+            }
         }
     }
 

@@ -14,6 +14,24 @@ import Reporting
         return nil
     }
 
+    /// A writer killed between creating its temporary file and renaming it leaves
+    /// `.NAME.partial-PID-*` behind: the next write of NAME removes it, but never the temporary
+    /// file of a writer that is still alive.
+    @Test func aKilledWritersTemporaryFileIsRemovedByTheNextWrite() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let dead = folder + "/.v.json.partial-\(exited.processIdentifier)-7"
+        let alive = folder + "/.v.json.partial-1-7"   // pid 1 is always alive
+        for path in [dead, alive] { #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8))) }
+        try OutputFile.write("{}", to: folder + "/v.json", wanted: "the vocabulary")
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: alive))
+        #expect(try String(contentsOfFile: folder + "/v.json", encoding: .utf8) == "{}")
+    }
+
     @Test func aFileWhereAFolderIsWanted() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let file = folder + "/taken"
