@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: ["Parallel"], swiftSettings: simdFlags),
         .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
-        .target(name: "Checkpoint", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Checkpoint", dependencies: ["OutputFiles", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: simdFlags),
         .target(name: "Training",
                 dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],
