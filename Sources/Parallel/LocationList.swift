@@ -70,7 +70,6 @@ struct LocationList: Equatable {
 }
 
 extension Topology {
-    /// How many objects of a binding unit's type the machine has.
     /// How many units of this kind the machine has (cores, PUs or NUMA nodes).
     public func unitCount(_ unit: BindingUnit) -> Int {
         switch unit {
