@@ -14,7 +14,7 @@ import Parallel
 /// is trained, so it is not recorded in `config.yaml` or a checkpoint, where it would follow the
 /// run to another machine or be checked on `--resume`.
 struct ClusterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Launch option (not a config key): under mpirun or srun, seconds a process waits for the others in one "
             + "exchange before the job is aborted with a message naming the rank that did not answer "
             + "(default: $ULMFIT_MPI_TIMEOUT, else \(Int(ClusterSession.defaultTimeout))).",
