@@ -50,6 +50,7 @@ struct RunCommand: ParsableCommand {
         // process does that. Several would race on the same files.
         let launch = try LaunchEnvironment.detect(ProcessInfo.processInfo.environment)
         if launch.isMultiProcess {
+            guard launch.rank == 0 else { throw ExitCode.validationFailure }   // rank 0 says why, once
             throw ValidationError("ulmfit run runs every stage in one process, but it was \(launch): on several nodes run "
                 + "the stages as their own jobs (ulmfit train-lm / train-classifier under mpirun or srun; "
                 + "cluster/slurm/pipeline.sh chains them)")
