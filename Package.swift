@@ -6,7 +6,8 @@
 //   OutputFiles (every file a run writes: atomic, errors that name the path and the cause)
 //   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
 //   -> Kernels (aligned buffers, GEMM, vectorized math) -> Model (AWD-LSTM layers, heads, losses)
-//   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter)
+//   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter, the process-group seam)
+//   -> Cluster (processes on several nodes: launcher detection, Open MPI loaded at run time)
 //   -> Training (AdamW, schedules, layer groups, the data-parallel engine and trainers)
 //   -> Reporting (metrics logs, SVG charts) -> Pipeline (the config schema, checkpoints, the checked runs)
 //   -> ulmfit (the command line; benchmarks in Sources/ulmfit/Bench)
@@ -46,6 +47,9 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
         .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
+        // Several processes (mpirun, srun): Open MPI, loaded at run time only when a launcher
+        // started the job, so neither the build nor a single-node run needs MPI (Cluster/MPILibrary.swift).
+        .target(name: "Cluster", dependencies: ["Parallel"], swiftSettings: simdFlags),
         .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
         .target(name: "Checkpoint", dependencies: ["OutputFiles", .product(name: "Crypto", package: "swift-crypto")],
@@ -60,7 +64,7 @@ let package = Package(
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",
-            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom", "Training", "Reporting",
+            dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "Cluster", "SeededRandom", "Training", "Reporting",
                            "Pipeline", "Checkpoint", "OutputFiles",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
@@ -74,6 +78,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel", "Kernels"], swiftSettings: simdFlags),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Parallel", "Pipeline"], swiftSettings: simdFlags),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "OutputFiles"], swiftSettings: simdFlags),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"], swiftSettings: simdFlags),
         .testTarget(name: "PipelineTests",

@@ -28,11 +28,12 @@ public enum OutputFile {
     /// Checks, leaving nothing behind, that `path` is a folder one can write into or could be
     /// created as one: every existing part of it is a folder, and the deepest existing one takes a
     /// new entry (tried for real, then removed: permission bits say nothing for root, a read-only
-    /// mount or /sys). A full disk shows only when the run writes.
+    /// mount or /sys). A full disk shows only when the run writes. The probe has a name of its
+    /// own, so that processes checking the same path at once (the ranks of an MPI job) do not
+    /// see each other's probe.
     public static func checkCanCreateDirectory(_ path: String, wanted: String = "the results folder") throws {
-        var existing = path, missing: String?
+        var existing = path
         while !exists(existing) {
-            missing = existing
             let parent = (existing as NSString).deletingLastPathComponent
             if parent == existing || parent.isEmpty { existing = "."; break }
             existing = parent
@@ -41,16 +42,11 @@ public enum OutputFile {
             throw OutputError(path: path, wanted: wanted, reason: existing == path
                 ? "is a file, not a folder" : "\(existing) is a file, not a folder")
         }
-        if let missing {
-            guard mkdir(missing, 0o777) == 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }
-            rmdir(missing)
-        } else {
-            let probe = existing + "/.ulmfit-probe-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-            let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            guard fd >= 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }
-            close(fd)
-            unlink(probe)
-        }
+        let probe = existing + "/.ulmfit-probe-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }
+        close(fd)
+        unlink(probe)
     }
 
     /// Replaces `path` with `data` atomically: written to a temporary file in the same folder,

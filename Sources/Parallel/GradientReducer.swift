@@ -7,9 +7,9 @@
 ///
 /// No all-gather follows: the weights live in one shared array, so once every worker has
 /// updated its slice (and the step's `WorkerPool.run` has returned, or the workers pass a
-/// barrier) every replica reads the new weights. A future `MPIReducer` keeps this protocol:
-/// after the intra-node reduce it all-reduces each worker's slice across nodes (one
-/// `MPI_Allreduce` per slice, slices identical on every node), then returns the same range.
+/// barrier) every replica reads the new weights. Across processes, `HierarchicalReducer`
+/// keeps this protocol: after the in-process reduce, worker 0 combines the processes' sums
+/// (`ProcessGroup`), so every process holds the whole sum, then returns the same range.
 public protocol GradientReducer: AnyObject, Sendable {
     var workerCount: Int { get }
     /// Number of parameters P.

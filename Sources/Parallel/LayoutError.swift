@@ -15,6 +15,8 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
     case conflictingUnit(bind: BindingUnit, list: String)
     /// A batch of `batchSize` streams cannot give each of `workers` workers at least one.
     case batchTooSmall(batchSize: Int, workers: Int)
+    /// Deterministic mode with fewer fixed shards than processes (each process needs one).
+    case tooFewShards(shards: Int, processes: Int)
 
     public var description: String {
         switch self {
@@ -39,6 +41,9 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
         case let .batchTooSmall(batchSize, workers):
             return "a batch of \(batchSize) streams cannot be split across \(workers) workers (each needs at least one): "
                 + "use --workers \(batchSize) or fewer, or a batch size of at least \(workers)"
+        case let .tooFewShards(shards, processes):
+            return "deterministic mode with \(shards) shards cannot feed \(processes) processes (each needs at least one): "
+                + "use --deterministic-shards \(processes) or more, or fewer processes"
         }
     }
 }

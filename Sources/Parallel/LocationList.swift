@@ -70,8 +70,8 @@ struct LocationList: Equatable {
 }
 
 extension Topology {
-    /// How many objects of a binding unit's type the machine has.
-    func unitCount(_ unit: BindingUnit) -> Int {
+    /// How many units of this kind the machine has (cores, PUs or NUMA nodes).
+    public func unitCount(_ unit: BindingUnit) -> Int {
         switch unit {
         case .core: return cores.count
         case .pu: return pus.count

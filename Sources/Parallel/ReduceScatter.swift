@@ -78,20 +78,29 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
     public func reduce(worker: Int) -> Range<Int> {
         barrier.arriveAndWait(worker: worker)  // every gradient is complete past this point
         let range = slices[worker]
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let end = min(start + ReduceScatter.tile, range.upperBound)
-            sumTile(start, end)
-            start = end
-        }
+        let sources = (0..<sourceCount).map { UnsafePointer(gradient(worker: $0) + range.lowerBound) }
+        ReduceScatter.sumInOrder(sources, count: range.count, into: reduced + range.lowerBound)
         return range
     }
 
-    /// reduced[start..<end] = g0 + g1 + ... + g(W-1), accumulated in that order.
-    private func sumTile(_ start: Int, _ end: Int) {
-        let destination = reduced
+    /// destination[i] = ((s0[i] + s1[i]) + s2[i]) + ... for i in 0..<count: the one summation
+    /// order of every reduction here, whoever runs it (a worker of this process, or the owner of
+    /// a slice across processes), so equal sources in equal order give bitwise equal sums.
+    static func sumInOrder(_ sources: [UnsafePointer<Float>], count: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(!sources.isEmpty, "sumInOrder needs at least one source")
+        var start = 0
+        while start < count {
+            let end = min(start + tile, count)
+            sumTile(sources, start, end, destination)
+            start = end
+        }
+    }
+
+    /// destination[start..<end] = s0 + s1 + ..., accumulated in that order.
+    private static func sumTile(_ sources: [UnsafePointer<Float>], _ start: Int, _ end: Int,
+                                _ destination: UnsafeMutablePointer<Float>) {
         let vectorEnd = start + (end - start) / 8 * 8
-        let first = gradient(worker: 0)
+        let first = sources[0]
         var i = start
         while i < vectorEnd {
             UnsafeMutableRawPointer(destination + i).storeBytes(
@@ -99,8 +108,7 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
             i += 8
         }
         for j in vectorEnd..<end { destination[j] = first[j] }
-        for w in 1..<max(1, sourceCount) {
-            let source = gradient(worker: w)
+        for source in sources.dropFirst() {
             i = start
             while i < vectorEnd {
                 let sum = UnsafeRawPointer(destination + i).loadUnaligned(as: SIMD8<Float>.self)

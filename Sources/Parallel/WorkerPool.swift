@@ -153,7 +153,8 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private static func spawn(_ start: ThreadStart) throws -> pthread_t {
+    /// Starts a thread with a 16 MB stack that runs `start.body` (also used by `ThreadedProcessGroup`).
+    static func spawn(_ start: ThreadStart) throws -> pthread_t {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -173,7 +174,7 @@ public final class WorkerPool: @unchecked Sendable {
 }
 
 /// The closure a new pthread runs (pthread_create takes one C pointer).
-private final class ThreadStart {
+final class ThreadStart {
     let body: () -> Void
     init(_ body: @escaping () -> Void) { self.body = body }
 }

@@ -33,9 +33,9 @@ public struct ClassifierJob {
     /// The checkpoint a resumed run continues from.
     public let resume: ResumePoint?
 
-    /// Checks everything and reads the data; writes nothing. `resume`: see `LanguageModelJob`.
+    /// Checks everything and reads the data; writes nothing. `resume`, `node`: see `LanguageModelJob`.
     public init(config: RunConfig, resume: ResumePoint? = nil, defaultOut: String = "runs/classifier",
-                mode: RunFolder.Mode, logger: Logger) throws {
+                mode: RunFolder.Mode, node: NodeShare = .whole, logger: Logger) throws {
         self.config = config
         self.resume = resume
         try JobChecks.unused(config, uses: Self.uses, command: "train-classifier", logger: logger)
@@ -55,7 +55,7 @@ public struct ClassifierJob {
         }
         out = try resume.map { try JobChecks.resumedOut($0, config: config) } ?? config.out ?? ConfigPath.resolve(defaultOut)
         try RunFolder.check(out, source: config.source(of: "out"), mode: resume == nil ? mode : .resume)
-        (topology, layout) = try JobChecks.planLayout(config)
+        (topology, layout) = try JobChecks.planLayout(config, node: node)
         let trainerOptions = config.classifierTrainerOptions
         self.trainerOptions = trainerOptions
         var runOptions = config.classifierRunOptions(out: ConfigPath.display(out))
@@ -143,14 +143,22 @@ public struct ClassifierJob {
     }
 
     /// Writes the resolved config and the vocabulary, trains, tests; `summary.json` last.
-    public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, command: String = "ulmfit train-classifier",
-                    logger: Logger) throws -> ClassifierRunSummary {
-        try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
-        try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
-                           header: "The resolved settings of this run (every value, and where it came from).\n"
-                               + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
-        var vocabulary = self.vocabulary
-        if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
+    /// `group`: see `LanguageModelJob.run` (rank 0 alone writes).
+    public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
+                    command: String = "ulmfit train-classifier", logger: Logger) throws -> ClassifierRunSummary {
+        let train = data[.train]
+        try checkProcessesBeforeWriting(group, config: resolved, section: "classifier", batch: trainerOptions.batchSize,
+                                        deterministicShards: trainerOptions.deterministicShards,
+                                        workers: layout.workerCount, keys: resolvedKeys, vocabulary: vocabulary,
+                                        data: DataFingerprint(items: train.sequences, labels: train.labels))
+        if group.isPrimary {
+            try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
+            try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
+                               header: "The resolved settings of this run (every value, and where it came from).\n"
+                                   + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
+            var vocabulary = self.vocabulary
+            if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
+        }
         let pool = try WorkerPool(layout: layout, topology: topology)
         logger.debug("BLAS: \(blasConfiguration())")
         logger.debug("\(layout.table())")
@@ -160,7 +168,7 @@ public struct ClassifierJob {
         let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
                                         trainerOptions: trainerOptions, options: options, pool: pool,
                                         initialParameters: initialParameters, resume: resume, stop: stop,
-                                        log: { logger.info("\($0)") })
+                                        group: group, log: { logger.info("\($0)") })
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "sequences": summary.sequences,
                                      "seconds": summary.seconds]
         if let v = summary.validation.last?.evaluation {
@@ -171,7 +179,7 @@ public struct ClassifierJob {
             fields["test_accuracy"] = t.metrics.accuracy
             fields["test_mcc"] = t.metrics.mcc.isFinite ? t.metrics.mcc : NSNull()
         }
-        try JobChecks.writeSummary(fields, to: out)
+        if group.isPrimary { try JobChecks.writeSummary(fields, to: out) }
         return summary
     }
 }

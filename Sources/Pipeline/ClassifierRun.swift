@@ -69,11 +69,17 @@ public struct ClassifierRunSummary: Sendable {
 ///     holds this process's validations only.
 ///   - stop: checked after every step; once set (SIGINT/SIGTERM), the run writes a checkpoint
 ///     and throws `RunInterrupted`.
+///   - group: the job's processes (mpirun, srun): every process runs this with the same inputs
+///     and trains its part of each minibatch; rank 0 alone logs, shows progress and writes
+///     files (every process holds the same weights, moments and statistics); a stop asked of
+///     any process stops them all after the same step.
 public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                           trainerOptions: ClassifierTrainerOptions, options: ClassifierRunOptions,
                           pool: WorkerPool, initialParameters: [Float]? = nil, resume: ResumePoint? = nil,
-                          stop: StopRequest? = nil,
+                          stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                           log: (String) -> Void = { print($0) }) throws -> ClassifierRunSummary {
+    let primary = group.isPrimary
+    let log = primary ? log : { _ in }
     let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, seed = trainerOptions.seed
     let train = data[.train], valid = data[.valid], test = data[.test]
@@ -109,41 +115,42 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     let startStage = resume?.state.stage ?? 0
     let trainer = try ClassifierTrainer(config: config, classCount: data.classCount, options: trainerOptions,
                                         maxLength: data.maxLength, pool: pool, plan: plan(startStage),
-                                        initialParameters: resume == nil ? initialParameters : nil)
+                                        initialParameters: resume == nil ? initialParameters : nil, group: group)
     let restoring = Date()
     if let resume {
         try resume.restore(trainer, plan: plan(startStage))
         try resume.restoreStatistics(into: trainer.statistics)
-        try resume.setAsideNewerCheckpoints().forEach { log("set aside \($0): newer than the checkpoint resumed") }
+        if primary { try resume.setAsideNewerCheckpoints().forEach { log("set aside \($0): newer than the checkpoint resumed") } }
     }
     log("classifier: \(parameters.layout.count) parameters, \(data.classCount) classes, vocabulary \(config.vocabSize); "
         + "\(train.sequences.count) train / \(valid.sequences.count) valid / \(test.sequences.count) test sequences "
         + "(up to \(data.maxLength) tokens); \(stepsPerEpoch) steps per epoch, \(totalSteps) steps in "
-        + "\(options.stages.count) stage(s); \(trainer.workerCount) workers")
+        + "\(options.stages.count) stage(s); \(trainer.workerCount) workers"
+        + (group.size > 1 ? " in each of \(group.size) processes" : ""))
     if let resume {
         log("resuming at step \(resume.step) (stage \(startStage + 1), epoch \(resume.state.epoch), "
             + "minibatch \(resume.state.nextBatch)): checkpoint verified in \(String(format: "%.2f", resume.verifySeconds)) s, "
             + "state restored in \(String(format: "%.2f", Date().timeIntervalSince(restoring))) s")
     }
 
-    let logs = try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log)
+    let logs = primary ? try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log) : nil
     var summary = ClassifierRunSummary()
     var lossCurve: [(x: Double, y: Double)] = [], accuracyCurve: [(x: Double, y: Double)] = []
     var smoothLoss = Double.nan, smoothAccuracy = Double.nan
-    for row in logs.metrics.previousRows {   // the run's earlier part, for the charts
+    for row in logs?.metrics.previousRows ?? [] {   // the run's earlier part, for the charts
         let accuracy = row["accuracy"] ?? .nan
         smoothAccuracy = smoothAccuracy.isNaN ? accuracy : 0.98 * smoothAccuracy + 0.02 * accuracy
         lossCurve.append((row["step"] ?? 0, row["smooth_loss"] ?? .nan))
         accuracyCurve.append((row["step"] ?? 0, smoothAccuracy))
     }
-    var validPoints = logs.valid.previousRows.map {
+    var validPoints = (logs?.valid.previousRows ?? []).map {
         ValidPoint(step: $0["step"] ?? 0, loss: $0["loss"] ?? .nan, accuracy: $0["accuracy"] ?? .nan, mcc: $0["mcc"] ?? .nan)
     }
     // The averages continue from the checkpoint's exact values.
     smoothLoss = resume?.state.smoothing["loss"] ?? .nan
     smoothAccuracy = resume?.state.smoothing["accuracy"] ?? .nan
     var sequencesSeen = resume?.state.examples ?? 0
-    let progress = ProgressLine(label: "step", total: totalSteps, enabled: options.showProgress)
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: primary && options.showProgress)
     let start = Date()
     /// Epochs begun so far over all stages (1-based in the logs); keys each epoch's shuffle.
     var epoch = resume?.state.epoch ?? 0
@@ -156,15 +163,17 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                                     vocabulary: vocabulary, runConfig: options.runConfig, keep: options.checkpoints.keep,
                                     deterministicShards: trainerOptions.deterministicShards)
     var clock = CheckpointClock(options.checkpoints)
-    /// The charts and a checkpoint of the run as it stands (between two steps).
+    /// The charts and a checkpoint of the run as it stands (between two steps); rank 0 alone
+    /// writes (every process holds the same state), the others return "".
     @discardableResult
     func save() throws -> String {
+        guard primary else { return "" }
         try writeCharts(lossCurve: lossCurve, accuracyCurve: accuracyCurve, validation: validPoints,
                         directory: options.outDirectory)
         let state = RunState(step: trainer.step, stage: position.stage, stageStart: trainer.stageStart, totalSteps: totalSteps,
                              epoch: epoch, epochInStage: position.epochInStage, nextBatch: position.batch, seed: seed,
                              stepCounts: trainer.engine.optimizerShard(worker: 0).stepCounts, data: fingerprint,
-                             logRows: logs.rows, smoothing: ["loss": smoothLoss, "accuracy": smoothAccuracy],
+                             logRows: logs?.rows ?? [:], smoothing: ["loss": smoothLoss, "accuracy": smoothAccuracy],
                              examples: sequencesSeen)
         let written = try checkpoints.write(trainer: trainer, state: state, statistics: trainer.statistics)
         clock.wrote()
@@ -173,7 +182,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     }
     /// Between steps: a requested stop writes a checkpoint and ends the run.
     func stopIfRequested() throws {
-        if let signal = stop?.signal(stepsDone: trainer.step), trainer.step < totalSteps {
+        if let signal = agreedStopSignal(stop, stepsDone: trainer.step, group: group), trainer.step < totalSteps {
             throw RunInterrupted(signal: signal, step: trainer.step, checkpoint: try save(), run: options.outDirectory)
         }
     }
@@ -211,10 +220,11 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                     ("sequences_per_s", .number(Double(r.sequences) / (r.timing.wall * 1e-9))),
                     ("prepare_ms", .number(r.timing.prepare * 1e-6)), ("forward_ms", .number(r.timing.forward * 1e-6)),
                     ("backward_ms", .number(r.timing.backward * 1e-6)), ("allreduce_ms", .number(r.timing.allReduce * 1e-6)),
-                    ("optimizer_ms", .number(r.timing.optimizer * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
+                    ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
+                    ("communication_ms", .number(r.timing.communication * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
                     ("wall_ms", .number(r.timing.wall * 1e-6)),
                 ]
-                try logs.metrics.append(row)
+                try logs?.metrics.append(row)
                 let elapsed = Date().timeIntervalSince(start)
                 progress.update(done: trainer.step, fields: ["stage \(s + 1)/\(options.stages.count)", "epoch \(epoch)",
                                                              "loss \(String(format: "%.4f", smoothLoss))",
@@ -233,7 +243,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                 summary.validation.append((epoch, trainer.step, v))
                 validPoints.append(ValidPoint(step: Double(trainer.step), loss: v.loss, accuracy: v.metrics.accuracy,
                                               mcc: v.metrics.mcc))
-                try logs.valid.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
+                try logs?.valid.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
                                    ("loss", .number(v.loss)), ("accuracy", .number(v.metrics.accuracy)),
                                    ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1))])
                 log("valid epoch \(epoch) (step \(trainer.step)): \(v.summaryLine)")
@@ -249,14 +259,18 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     if !test.sequences.isEmpty {
         let t = try ClassifierEvaluation.measure(trainer, sequences: test.sequences, labels: test.labels, batchSize: B)
         summary.test = t
-        try t.writeJSON(to: path(options.outDirectory, "test.json"), extra: ["split": "test", "step": trainer.step])
-        try t.writePredictions(to: path(options.outDirectory, "predictions.csv"))
+        if primary {
+            try t.writeJSON(to: path(options.outDirectory, "test.json"), extra: ["split": "test", "step": trainer.step])
+            try t.writePredictions(to: path(options.outDirectory, "predictions.csv"))
+        }
         log("test: \(t.summaryLine); confusion (rows true, columns predicted) \(t.metrics.confusion)")
     } else {
         log("test skipped: the dataset has no test split")
     }
-    try writeCharts(lossCurve: lossCurve, accuracyCurve: accuracyCurve, validation: validPoints,
-                    directory: options.outDirectory)
+    if primary {
+        try writeCharts(lossCurve: lossCurve, accuracyCurve: accuracyCurve, validation: validPoints,
+                        directory: options.outDirectory)
+    }
     log("trained \(summary.steps - (resume?.step ?? 0)) steps\(resume == nil ? "" : " (to step \(summary.steps))"), \(summary.sequences) sequences in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(Double(summary.sequences) / max(summary.seconds, 1e-9))) sequences/s); results in \(options.outDirectory)")
     return summary

@@ -26,11 +26,12 @@ enum JobChecks {
         }
     }
 
-    /// Plans the worker layout on this machine; an impossible one names the layout key at fault.
-    static func planLayout(_ config: RunConfig) throws -> (Topology, WorkerLayout) {
+    /// Plans the worker layout on this machine, within this process's share of it (`node`: one of
+    /// several processes a launcher put on the node); an impossible one names the layout key at fault.
+    static func planLayout(_ config: RunConfig, node: NodeShare = .whole) throws -> (Topology, WorkerLayout) {
         let topology = try Topology.machine()
         do {
-            return (topology, try WorkerLayout(spec: config.layout.spec, topology: topology))
+            return (topology, try WorkerLayout(spec: node.apply(to: config.layout.spec, topology: topology), topology: topology))
         } catch let error as LayoutError {
             let key: String
             switch error {

@@ -46,8 +46,10 @@ public struct LanguageModelJob {
     ///     given must not contradict the recorded ones (data paths, layout and checkpoint
     ///     options may change).
     ///   - defaultOut: the results folder when `out` is not set.
+    ///   - node: this process's part of the machine, when a launcher put several processes of a
+    ///     job on it (`NodeShare`); the layout is planned within it.
     public init(config: RunConfig, resume: ResumePoint? = nil, defaultOut: String = "runs/lm", mode: RunFolder.Mode,
-                logger: Logger) throws {
+                node: NodeShare = .whole, logger: Logger) throws {
         self.config = config
         self.resume = resume
         try JobChecks.unused(config, uses: Self.uses, command: "train-lm", logger: logger)
@@ -78,7 +80,7 @@ public struct LanguageModelJob {
         }
         out = try resume.map { try JobChecks.resumedOut($0, config: config) } ?? config.out ?? ConfigPath.resolve(defaultOut)
         try RunFolder.check(out, source: config.source(of: "out"), mode: resume == nil ? mode : .resume)
-        (topology, layout) = try JobChecks.planLayout(config)
+        (topology, layout) = try JobChecks.planLayout(config, node: node)
         trainerOptions = config.languageModelTrainerOptions
         var runOptions = config.languageModelRunOptions(out: ConfigPath.display(out))
         runOptions.showProgress = logger.logLevel <= .info
@@ -149,16 +151,25 @@ public struct LanguageModelJob {
 
     /// Writes the resolved config and the vocabulary, then trains (or continues training).
     /// `summary.json`, written last, marks a finished run.
-    /// - Parameter stop: checked every step; once set, the run writes a checkpoint and throws
-    ///   `RunInterrupted`.
-    public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, command: String = "ulmfit train-lm",
-                    logger: Logger) throws -> LanguageModelRunSummary {
-        try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
-        try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
-                           header: "The resolved settings of this run (every value, and where it came from).\n"
-                               + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
-        var vocabulary = self.vocabulary
-        if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
+    /// - Parameters:
+    ///   - stop: checked every step; once set, the run writes a checkpoint and throws
+    ///     `RunInterrupted`.
+    ///   - group: the job's processes (mpirun, srun): each planned the same job; they check that
+    ///     they agree before rank 0 alone writes anything, then train together.
+    public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
+                    command: String = "ulmfit train-lm", logger: Logger) throws -> LanguageModelRunSummary {
+        try checkProcessesBeforeWriting(group, config: resolved, section: "training", batch: trainerOptions.batchSize,
+                                        deterministicShards: trainerOptions.deterministicShards,
+                                        workers: layout.workerCount, keys: resolvedKeys, vocabulary: vocabulary,
+                                        data: DataFingerprint(items: corpus.train))
+        if group.isPrimary {
+            try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
+            try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
+                               header: "The resolved settings of this run (every value, and where it came from).\n"
+                                   + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
+            var vocabulary = self.vocabulary
+            if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
+        }
         let pool = try WorkerPool(layout: layout, topology: topology)
         logger.debug("BLAS: \(blasConfiguration())")
         logger.debug("\(layout.table())")
@@ -168,14 +179,14 @@ public struct LanguageModelJob {
         let summary = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
                                            trainerOptions: trainerOptions, options: options, pool: pool,
                                            initialParameters: initialParameters, resume: resume, stop: stop,
-                                           log: { logger.info("\($0)") })
+                                           group: group, log: { logger.info("\($0)") })
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "tokens": summary.tokens,
                                      "seconds": summary.seconds, "tokens_per_s": summary.tokensPerSecond]
         if let last = summary.validation.last {
             fields["valid_loss"] = last.loss.isFinite ? last.loss : NSNull()
             fields["valid_accuracy"] = last.accuracy.isFinite ? last.accuracy : NSNull()
         }
-        try JobChecks.writeSummary(fields, to: out)
+        if group.isPrimary { try JobChecks.writeSummary(fields, to: out) }
         return summary
     }
 

@@ -62,11 +62,17 @@ public struct LanguageModelRunSummary: Sendable {
 ///     not interrupted. `initialParameters` is then ignored.
 ///   - stop: checked before every step; once set (SIGINT/SIGTERM), the run writes a checkpoint
 ///     and throws `RunInterrupted`.
+///   - group: the job's processes (mpirun, srun): every process runs this with the same inputs
+///     and trains its part of each minibatch; rank 0 alone logs, shows progress and writes
+///     files (its checkpoints hold every process's streams, gathered); a stop asked of any
+///     process stops them all after the same step.
 public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
                              pool: WorkerPool, initialParameters: [Float]? = nil, resume: ResumePoint? = nil,
-                             stop: StopRequest? = nil,
+                             stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                              log: (String) -> Void = { print($0) }) throws -> LanguageModelRunSummary {
+    let primary = group.isPrimary
+    let log = primary ? log : { _ in }
     let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, T = trainerOptions.bptt, seed = trainerOptions.seed
     try options.checkpoints.validate()
@@ -86,12 +92,12 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                  schedule: OneCycleSchedule(totalSteps: totalSteps, pctStart: options.pctStart),
                                  weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm)
     let trainer = try LanguageModelTrainer(config: config, options: trainerOptions, pool: pool, plan: plan,
-                                           initialParameters: resume == nil ? initialParameters : nil)
+                                           initialParameters: resume == nil ? initialParameters : nil, group: group)
     let restoring = Date()
     if let resume {
         try resume.restore(trainer, plan: plan)
         try trainer.restoreRecurrentState(resume.recurrentState(config: config, streams: B))
-        try resume.setAsideNewerCheckpoints().forEach { log("set aside \($0): newer than the checkpoint resumed") }
+        if primary { try resume.setAsideNewerCheckpoints().forEach { log("set aside \($0): newer than the checkpoint resumed") } }
     }
     var valid: LanguageModelBatches?
     do {
@@ -101,17 +107,18 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     }
     log("model: \(parameters.layout.count) parameters, vocabulary \(config.vocabSize); "
         + "\(corpus.trainTokens) train / \(corpus.validTokens) valid tokens; \(stepsPerEpoch) steps per epoch, "
-        + "\(totalSteps) steps; \(trainer.workerCount) workers (memory: \(trainer.memoryPolicy))")
+        + "\(totalSteps) steps; \(trainer.workerCount) workers (memory: \(trainer.memoryPolicy))"
+        + (group.size > 1 ? " in each of \(group.size) processes" : ""))
     if let resume {
         log("resuming at step \(resume.step) (epoch \(resume.state.epoch + 1), window \(resume.state.nextBatch)): checkpoint "
             + "verified in \(String(format: "%.2f", resume.verifySeconds)) s, state restored in "
             + "\(String(format: "%.2f", Date().timeIntervalSince(restoring))) s")
     }
 
-    let logs = try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log)
+    let logs = primary ? try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log) : nil
     var summary = LanguageModelRunSummary()
-    summary.validation = logs.valid.previousRows.map { (Int($0["step"] ?? 0), $0["loss"] ?? .nan, $0["accuracy"] ?? .nan) }
-    var trainCurve = logs.metrics.previousRows.map { (x: $0["step"] ?? 0, y: $0["smooth_loss"] ?? .nan) }
+    summary.validation = (logs?.valid.previousRows ?? []).map { (Int($0["step"] ?? 0), $0["loss"] ?? .nan, $0["accuracy"] ?? .nan) }
+    var trainCurve = (logs?.metrics.previousRows ?? []).map { (x: $0["step"] ?? 0, y: $0["smooth_loss"] ?? .nan) }
     func validate(step: Int) throws {
         guard let valid else { return }
         let (loss, accuracy) = trainer.evaluate(valid)
@@ -120,7 +127,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             ("step", .integer(step)), ("loss", .number(loss)), ("accuracy", .number(accuracy)),
             ("perplexity", .number(exp(loss))),
         ]
-        try logs.valid.append(row)
+        try logs?.valid.append(row)
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
     if resume == nil { try validate(step: 0) }
@@ -134,9 +141,13 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     var tokensSeen = resume?.state.examples ?? 0
     /// Where the data continues: the epoch and window of the next step.
     var cursor = (epoch: resume?.state.epoch ?? 0, window: resume?.state.nextBatch ?? 0)
-    /// The loss chart and a checkpoint of the run as it stands (between two steps).
+    /// The loss chart and a checkpoint of the run as it stands (between two steps). Several
+    /// processes: every one gives its streams' recurrent state, rank 0 writes (the weights and
+    /// moments are the same everywhere); the others return "".
     @discardableResult
     func save() throws -> String {
+        let everyStream = group.size > 1 ? trainer.recurrentStateOfEveryStream() : nil
+        guard primary else { return "" }
         var chart = SVGLineChart(title: "Language model: cross-entropy", xLabel: "optimizer step", yLabel: "loss (nats)",
                                  series: [.init(name: "train (smoothed)", points: trainCurve)])
         if !summary.validation.isEmpty {
@@ -146,12 +157,19 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         try chart.write(to: (options.outDirectory as NSString).appendingPathComponent("loss.svg"))
         let state = RunState(step: step, totalSteps: totalSteps, epoch: cursor.epoch, nextBatch: cursor.window, seed: seed,
                              stepCounts: trainer.engine.optimizerShard(worker: 0).stepCounts, data: data,
-                             logRows: logs.rows, smoothing: ["loss": smooth], examples: tokensSeen)
+                             logRows: logs?.rows ?? [:], smoothing: ["loss": smooth], examples: tokensSeen)
+        let W = trainer.workerCount
         let written = try checkpoints.write(trainer: trainer, state: state) { w in
-            trainer.recurrentState(worker: w).enumerated().flatMap { l, state -> [RunCheckpoint.Extra] in
-                let rows = trainer.streams(worker: w).count, H = config.outputSize(layer: l)
-                return [.init(name: ResumePoint.hiddenTensor(layer: l), shape: [rows, H], values: state.h),
-                        .init(name: ResumePoint.cellTensor(layer: l), shape: [rows, H], values: state.c)]
+            // Shards hold the state row-split in stream order; rank 0's last worker also carries
+            // the streams of the other processes (they come after rank 0's).
+            let streams = trainer.streams(worker: w)
+            let rows = everyStream == nil || w < W - 1 ? streams : streams.lowerBound ..< B
+            let layers = everyStream?.map { (h: $0.h, c: $0.c) } ?? trainer.recurrentState(worker: w)
+            return layers.enumerated().flatMap { l, state -> [RunCheckpoint.Extra] in
+                let H = config.outputSize(layer: l)
+                let local = everyStream == nil ? 0 ..< rows.count * H : rows.lowerBound * H ..< rows.upperBound * H
+                return [.init(name: ResumePoint.hiddenTensor(layer: l), shape: [rows.count, H], values: Array(state.h[local])),
+                        .init(name: ResumePoint.cellTensor(layer: l), shape: [rows.count, H], values: Array(state.c[local]))]
             }
         }
         clock.wrote()
@@ -159,7 +177,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         return written.path
     }
 
-    let progress = ProgressLine(label: "step", total: totalSteps, enabled: options.showProgress)
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: primary && options.showProgress)
     let start = Date()
     epochs: for epoch in cursor.epoch ..< options.epochs {
         // Documents are shuffled per epoch (keyed by seed and epoch), as fastai's LMDataLoader.
@@ -168,7 +186,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         if cursor.window == 0 { trainer.resetState() }   // else: mid-epoch, the state came from the checkpoint
         for window in cursor.window ..< batches.windowCount {
             if step == totalSteps { break epochs }
-            if let signal = stop?.signal(stepsDone: step) {
+            if let signal = agreedStopSignal(stop, stepsDone: step, group: group) {
                 throw RunInterrupted(signal: signal, step: step, checkpoint: try save(), run: options.outDirectory)
             }
             let lr = try plan.settings(atStep: step).learningRates.last ?? 0
@@ -186,9 +204,10 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 ("tokens_per_s", .number(tps)), ("prepare_ms", .number(r.timing.prepare * 1e-6)),
                 ("forward_ms", .number(r.timing.forward * 1e-6)), ("backward_ms", .number(r.timing.backward * 1e-6)),
                 ("allreduce_ms", .number(r.timing.allReduce * 1e-6)), ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
-                ("idle_ms", .number(r.timing.idle * 1e-6)), ("wall_ms", .number(r.timing.wall * 1e-6)),
+                ("communication_ms", .number(r.timing.communication * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
+                ("wall_ms", .number(r.timing.wall * 1e-6)),
             ]
-            try logs.metrics.append(row)
+            try logs?.metrics.append(row)
             let elapsed = Date().timeIntervalSince(start)
             progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
@@ -204,7 +223,8 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 if let every = options.evalEvery, step % every == 0, step < totalSteps {
                     try validate(step: step)
                     try save()
-                } else if step < totalSteps, clock.isDue(afterStep: step) {   // the last step: the final save follows
+                } else if step < totalSteps,
+                          rankZeroDecides(clock.isDue(afterStep: step), group: group, label: "the checkpoint clock, step \(step)") {   // the last step: the final save follows
                     try save()
                 }
             }

@@ -13,9 +13,11 @@ import Training
 /// BatchNorm statistics. The manifest records the model, the vocabulary, the layout, the
 /// resolved config and where training stood (`RunState`).
 ///
-/// Shard index = worker index. Several processes (MPI) would number shards globally (a rank's
-/// first worker's global index + w), each rank writing its own; re-sharding on load reads by
-/// parameter range and row order, never by index, so it needs no change.
+/// Shard index = worker index. Several processes (MPI) hold the same weights and moments, so
+/// rank 0 writes the checkpoint alone, its last worker's shard also carrying the recurrent
+/// state of the other processes' streams (gathered; they follow rank 0's in stream order).
+/// Re-sharding on load reads by parameter range and row order, never by index, so a checkpoint
+/// resumes with any number of processes and workers.
 struct RunCheckpoint {
     var run: String
     var kind: ModelCheckpoint.Kind

@@ -38,6 +38,11 @@ public struct ClassifierStepResult: Sendable {
 /// of workers (the synchronized BatchNorm a multi-process setup needs comes for free in shared
 /// memory). The workers backpropagate their rows; gradients are reduce-scattered and each
 /// worker applies AdamW to its slice, as in `LanguageModelTrainer`.
+///
+/// With several processes (`group`), each process pools the rows of its shards and the pooled
+/// features (B x 3E floats, ~300 KB for the paper model) are all-gathered, so every process runs
+/// the head over the whole minibatch: BatchNorm stays synchronized and its running statistics
+/// identical everywhere. The head's gradient is added once, by the process holding shard 0.
 public final class ClassifierTrainer: DataParallelTrainer {
     public let parameters: ClassifierParameters
     public let options: ClassifierTrainerOptions
@@ -58,7 +63,8 @@ public final class ClassifierTrainer: DataParallelTrainer {
     ///   - maxLength: the longest sequence (in tokens) any batch will hold.
     ///   - initialParameters: e.g. a fine-tuned encoder copied into a fresh classifier layout.
     public init(config: AWDLSTMConfig, classCount: Int, headHidden: Int = 50, options: ClassifierTrainerOptions,
-                maxLength: Int, pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
+                maxLength: Int, pool: WorkerPool, plan: OptimizerPlan, initialParameters: [Float]? = nil,
+                group: ProcessGroup = SingleProcess()) throws {
         try config.validate()
         let parameters = ClassifierParameters(config: config, classCount: classCount, headHidden: headHidden)
         self.parameters = parameters
@@ -66,8 +72,9 @@ public final class ClassifierTrainer: DataParallelTrainer {
         self.maxLength = maxLength
         let statistics = FloatBuffer(count: parameters.statisticsCount)
         self.statistics = statistics
-        let G = try DataParallelEngine.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
-                                                  batchSize: options.batchSize)
+        let shards = try DataParallelEngine.shardPlan(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                      batchSize: options.batchSize, group: group)
+        let G = shards.count
         head = ClassifierHead(parameters: parameters, capacity: options.batchSize)
         features = FloatBuffer(count: options.batchSize * 3 * config.embeddingSize)
         let encoders = WorkerSlots<ClassifierEncoder?>(count: G, initial: nil)
@@ -77,7 +84,7 @@ public final class ClassifierTrainer: DataParallelTrainer {
         let capacity = (options.batchSize + G - 1) / G
         engine = try DataParallelEngine(
             pool: pool, encoder: parameters.encoder, modelLayout: parameters.layout, plan: plan, seed: options.seed,
-            batchSize: options.batchSize, deterministicShards: options.deterministicShards,
+            batchSize: options.batchSize, deterministicShards: options.deterministicShards, group: group, shards: shards,
             initialParameters: initialParameters,
             initialize: { parameters.initialize($0, statistics: statistics.pointer, seed: options.seed) }
         ) { s in
@@ -110,6 +117,26 @@ public final class ClassifierTrainer: DataParallelTrainer {
         WorkerLayout.split(count: b, parts: shardCount)[s]
     }
 
+    /// Several processes: makes every process's pooled rows of a batch of `b` sequences, cut into
+    /// `shards` shards, everyone's (`features`, rank after rank = shard order); returns the time spent.
+    @discardableResult
+    private func gatherFeatures(rows b: Int, shards: Int, label: String) -> UInt64 {
+        let group = engine.group
+        guard group.size > 1 else { return 0 }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let split = WorkerLayout.split(count: b, parts: shards), width = 3 * parameters.encoder.config.embeddingSize
+        let counts = engine.processShards.ranges.map { range in
+            range.clamped(to: 0 ..< shards).reduce(0) { $0 + split[$1].count } * width
+        }
+        group.allGather(features.pointer, counts: counts, label: label)
+        return DispatchTime.now().uptimeNanoseconds - start
+    }
+
+    /// The head's parameters, whose gradient only the process holding shard 0 adds.
+    private var headRanges: [Range<Int>] {
+        optimizerLayout.groups.first { $0.name == "head" }?.ranges ?? []
+    }
+
     /// Copies rows `rows` of the batch's time-major tokens into `buffer` ([L * rows.count]).
     private func gather(_ batch: ClassificationBatches.Batch, rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Int32>) {
         let B = batch.batchSize, n = rows.count
@@ -139,14 +166,18 @@ public final class ClassifierTrainer: DataParallelTrainer {
                                      dropout: (key, mine.lowerBound), features: features.pointer + mine.lowerBound * 3 * E)
             }
             pool.barrier.arriveAndWait(worker: w)
-            // The head over the whole minibatch, on worker 0; its gradients go to shard 0's buffer.
+            // The head over the whole minibatch, on worker 0 (of every process); its gradients go
+            // to the buffer of this process's first shard, and count only where that is shard 0.
             if w == 0 {
+                engine.communicated(gatherFeatures(rows: b, shards: shardCount, label: "pooled features, step \(engine.step + 1)"),
+                                    clock: &clock)
+                let first = engine.workerShards[0].lowerBound, grads = engine.gradients[first]!.pointer
                 head.forward(features: features.pointer, rows: b, params: params, statistics: statistics.pointer,
                              dropout: key)
                 headResult = batch.labels.withUnsafeBufferPointer {
-                    head.lossAndBackward(labels: $0.baseAddress!, params: params, grads: engine.gradients[0]!.pointer,
-                                         gradScale: 1 / Float(b))
+                    head.lossAndBackward(labels: $0.baseAddress!, params: params, grads: grads, gradScale: 1 / Float(b))
                 }
+                if first != 0 { for range in headRanges { (grads + range.lowerBound).update(repeating: 0, count: range.count) } }
             }
             pool.barrier.arriveAndWait(worker: w)
             clock.timing.forward = clock.lap()
@@ -188,6 +219,7 @@ public final class ClassifierTrainer: DataParallelTrainer {
                                          dropout: nil, features: features.pointer + mine.lowerBound * 3 * E)
                 }
             }
+            gatherFeatures(rows: b, shards: shards, label: "pooled features, prediction batch \(i)")
             head.forward(features: features.pointer, rows: b, params: params.pointer, statistics: statistics.pointer,
                          dropout: nil)
             let (l, c) = batch.labels.withUnsafeBufferPointer { head.loss(labels: $0.baseAddress!) }

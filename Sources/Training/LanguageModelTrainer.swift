@@ -45,6 +45,10 @@ public struct LanguageModelStepResult: Sendable {
 ///
 /// Dropout masks are keyed by (seed, step, global stream index), never by worker, so a layout
 /// change does not change the masks.
+///
+/// With several processes (`group`), the B streams are cut into the job's shards, each process
+/// takes its own (every process reads the same batches and fills only its streams), and the
+/// reported losses are summed over all shards in shard order.
 public final class LanguageModelTrainer: DataParallelTrainer {
     public let parameters: LanguageModelParameters
     public let options: LanguageModelTrainerOptions
@@ -60,13 +64,14 @@ public final class LanguageModelTrainer: DataParallelTrainer {
     /// - Throws: `LayoutError` when the batch cannot be split over the workers (or shards),
     ///   `TrainingError` when the optimizer plan does not fit the model.
     public init(config: AWDLSTMConfig, options: LanguageModelTrainerOptions, pool: WorkerPool,
-                plan: OptimizerPlan, initialParameters: [Float]? = nil) throws {
+                plan: OptimizerPlan, initialParameters: [Float]? = nil, group: ProcessGroup = SingleProcess()) throws {
         try config.validate()
         let parameters = LanguageModelParameters(config: config)
         self.parameters = parameters
         self.options = options
-        let G = try DataParallelEngine.shardCount(workers: pool.workerCount, deterministicShards: options.deterministicShards,
-                                                  batchSize: options.batchSize)
+        let shards = try DataParallelEngine.shardPlan(workers: pool.workerCount, deterministicShards: options.deterministicShards,
+                                                      batchSize: options.batchSize, group: group)
+        let G = shards.count
         let streams = WorkerLayout.split(count: options.batchSize, parts: G)
         shardStreams = streams
         let replicas = WorkerSlots<LanguageModel?>(count: G, initial: nil)
@@ -77,7 +82,7 @@ public final class LanguageModelTrainer: DataParallelTrainer {
         losses = WorkerSlots(count: G, initial: LanguageModelLoss())
         engine = try DataParallelEngine(
             pool: pool, encoder: parameters.encoder, modelLayout: parameters.layout, plan: plan, seed: options.seed,
-            batchSize: options.batchSize, deterministicShards: options.deterministicShards,
+            batchSize: options.batchSize, deterministicShards: options.deterministicShards, group: group, shards: shards,
             initialParameters: initialParameters, initialize: { parameters.initialize($0, seed: options.seed) }
         ) { s in
             let b = streams[s].count
@@ -121,6 +126,33 @@ public final class LanguageModelTrainer: DataParallelTrainer {
         }
     }
 
+    /// Every stream's carried state, per layer [B, H_l] in global stream order: this process's
+    /// streams from its replicas, with several processes the others' through the group (a
+    /// collective: every process calls it, e.g. so that rank 0 can checkpoint every stream).
+    public func recurrentStateOfEveryStream() -> [(h: [Float], c: [Float])] {
+        let group = engine.group, B = options.batchSize
+        let local = (0 ..< workerCount).map { recurrentState(worker: $0) }
+        let mine = engine.processShards.ranges[group.rank]
+        let first = shardStreams[mine.lowerBound].lowerBound
+        let perProcess = engine.processShards.ranges.map { shardStreams[$0.upperBound - 1].upperBound - shardStreams[$0.lowerBound].lowerBound }
+        return (0 ..< parameters.encoder.config.layerCount).map { l in
+            let H = parameters.encoder.config.outputSize(layer: l)
+            var h = [Float](repeating: 0, count: B * H), c = h
+            var row = first
+            for worker in local {
+                h.replaceSubrange(row * H ..< row * H + worker[l].h.count, with: worker[l].h)
+                c.replaceSubrange(row * H ..< row * H + worker[l].c.count, with: worker[l].c)
+                row += worker[l].h.count / H
+            }
+            if group.size > 1 {
+                let counts = perProcess.map { $0 * H }
+                h.withUnsafeMutableBufferPointer { group.allGather($0.baseAddress!, counts: counts, label: "recurrent state h, layer \(l)") }
+                c.withUnsafeMutableBufferPointer { group.allGather($0.baseAddress!, counts: counts, label: "recurrent state c, layer \(l)") }
+            }
+            return (h, c)
+        }
+    }
+
     /// Sets the carried state of every stream from per-layer [B, H_l] arrays in global stream
     /// order (e.g. a checkpoint's, written with any number of workers).
     /// - Throws: `TrainingError.sizeMismatch` when a layer's arrays are not [B, H_l].
@@ -134,7 +166,8 @@ public final class LanguageModelTrainer: DataParallelTrainer {
             throw TrainingError.sizeMismatch("recurrent state of layer \(l) has \(state.h.count) and \(state.c.count) "
                 + "values; \(B) streams of \(config.outputSize(layer: l)) need \(B * config.outputSize(layer: l))")
         }
-        for (s, streams) in shardStreams.enumerated() {
+        for s in engine.processShards.ranges[engine.group.rank] {   // this process's shards
+            let streams = shardStreams[s]
             for (l, state) in layers.enumerated() {
                 let H = config.outputSize(layer: l), rows = streams.lowerBound * H ..< streams.upperBound * H
                 replicas[s]!.encoder.setCarriedState(layer: l, h: state.h[rows], c: state.c[rows])
@@ -179,12 +212,31 @@ public final class LanguageModelTrainer: DataParallelTrainer {
             }
             return contribution
         }
-        let total = losses.elements.reduce(LanguageModelLoss(), +)   // shard order: independent of W for fixed shards
+        let total = everyShardsLoss("the step's loss, step \(engine.step)").reduce(LanguageModelLoss(), +)   // shard order
         let tokens = normalizer.tokens
         return LanguageModelStepResult(loss: total.crossEntropySum / Double(tokens),
                                        accuracy: Double(total.correct) / Double(tokens),
                                        ar: total.ar, tar: total.tar, tokens: tokens, gradNorm: outcome.gradNorm,
                                        timing: outcome.timing)
+    }
+
+    /// The last pass's losses of every shard of the job, in shard order (one process: `losses`;
+    /// several: each process's own shards, gathered).
+    private func everyShardsLoss(_ label: String) -> [LanguageModelLoss] {
+        let group = engine.group
+        guard group.size > 1 else { return losses.elements }
+        let mine = engine.processShards.ranges[group.rank]
+        let local = mine.flatMap { s in [losses[s].crossEntropySum, Double(losses[s].correct), losses[s].ar, losses[s].tar] }
+        return group.allGather(local, label: label).flatMap { values in
+            stride(from: 0, to: values.count, by: 4).map { i in
+                var loss = LanguageModelLoss()
+                loss.crossEntropySum = values[i]
+                loss.correct = Int(values[i + 1])
+                loss.ar = values[i + 2]
+                loss.tar = values[i + 3]
+                return loss
+            }
+        }
     }
 
     /// Mean cross-entropy and accuracy over every window of `batches`, no dropout. Resets the
@@ -207,7 +259,7 @@ public final class LanguageModelTrainer: DataParallelTrainer {
                                                shared: engine.shared)
                 }
             }
-            sum = losses.elements.reduce(sum, +)
+            sum = everyShardsLoss("validation loss, window \(window)").reduce(sum, +)
             tokens += T * options.batchSize
         }
         resetState()

@@ -20,6 +20,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFinite(step: Int, what: String)
     /// A model's output is NaN or infinite.
     case nonFiniteOutput(String)
+    /// The processes of a multi-process job do not agree on `what` (e.g. the initial weights):
+    /// `ranks` differ from rank 0.
+    case processesDisagree(what: String, ranks: [Int])
 
     public var description: String {
         switch self {
@@ -42,6 +45,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
                 + "those after step \(step - 1). Lower the learning rate or clip the gradients (--clip)"
         case .nonFiniteOutput(let what):
             return "the model's output is not finite: \(what)"
+        case .processesDisagree(let what, let ranks):
+            return "rank\(ranks.count == 1 ? "" : "s") \(ranks.map(String.init).joined(separator: ", ")) of the job "
+                + "\(ranks.count == 1 ? "has" : "have") other \(what) than rank 0: every process must read the same "
+                + "input files (a file system all nodes see) with the same options"
         }
     }
 }

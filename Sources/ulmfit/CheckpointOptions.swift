@@ -1,6 +1,8 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Logging
+import Parallel
 import Pipeline
 
 /// The checkpoint and resume options of the training commands (`train-lm`, `train-classifier`).
@@ -31,14 +33,19 @@ struct CheckpointOptions: ParsableArguments {
     }
 
     /// Runs `body` with SIGINT/SIGTERM asking for a stop; a run stopped that way has written a
-    /// checkpoint: print how to resume it and exit with 128 + the signal.
-    static func stoppable(command: String, _ body: (StopRequest) throws -> Void) throws {
+    /// checkpoint: print how to resume it and exit with 128 + the signal. Several processes stop
+    /// together (the run agrees on the step) and rank 0 alone prints; they then end the job
+    /// normally before exiting with that status (`ClusterSession.finish`).
+    static func stoppable(command: String, group: ProcessGroup = SingleProcess(), _ body: (StopRequest) throws -> Void) throws {
         let stop = StopRequest.installSignalHandlers()
         do {
             try body(stop)
         } catch let stopped as RunInterrupted {
-            FileHandle.standardError.write(Data((stopped.message(executable: CommandLine.arguments[0], command: command)
-                + "\n").utf8))
+            if group.isPrimary {
+                FileHandle.standardError.write(Data((stopped.message(executable: CommandLine.arguments[0], command: command)
+                    + "\n").utf8))
+            }
+            ClusterSession.finish()
             throw ExitCode(stopped.exitStatus)
         }
     }

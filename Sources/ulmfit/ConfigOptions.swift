@@ -17,6 +17,11 @@ struct ConfigOptions: ParsableArguments {
         let all = overrides.compactMap { $0 } + (try assignments.map(ConfigOverride.assignment))
         return try RunConfig.resolve(file: config, overrides: all, exclusive: exclusive, resumed: resumed)
     }
+
+    /// These options as given on the command line (see `BenchModelOptions.arguments`).
+    var arguments: [String] {
+        (config.map { ["--config", $0] } ?? []) + assignments.flatMap { ["--set", $0] }
+    }
 }
 
 extension ArgumentHelp {

@@ -25,4 +25,14 @@ struct LayoutOptions: ParsableArguments {
          .option("layout.policy", "--policy", policy), .option("layout.cpus", "--cpus", cpus),
          .option("layout.oversubscribe", "--oversubscribe", oversubscribe)]
     }
+
+    /// These options as given on the command line, `--workers` aside (see `BenchModelOptions.arguments`).
+    var placementArguments: [String] {
+        var a: [String] = []
+        for (flag, value) in [("--bind", bind), ("--policy", policy), ("--cpus", cpus)] {
+            if let value { a += [flag, value] }
+        }
+        if let oversubscribe { a.append(oversubscribe ? "--oversubscribe" : "--no-oversubscribe") }
+        return a
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Kernels
 import Pipeline
@@ -45,6 +46,15 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The stages read what earlier ones wrote and decide what to skip from the folder: one
+        // process does that. Several would race on the same files.
+        let launch = try LaunchEnvironment.detect(ProcessInfo.processInfo.environment)
+        if launch.isMultiProcess {
+            guard launch.rank == 0 else { throw ExitCode.validationFailure }   // rank 0 says why, once
+            throw ValidationError("ulmfit run runs every stage in one process, but it was \(launch): on several nodes run "
+                + "the stages as their own jobs (ulmfit train-lm / train-classifier under mpirun or srun; "
+                + "cluster/slurm/pipeline.sh chains them)")
+        }
         let logger = verbosity.logger
         let config = try configOptions.resolve(overrides)
         configureBLASForWorkers()

@@ -17,7 +17,8 @@ struct TrainClassifierCommand: ParsableCommand {
             Every option is also a config key (section classifier:, data:, model:, layout:; --config FILE). \
             Writes to --out: config.yaml (every resolved setting), vocab.json, metrics.jsonl/.csv (every step), \
             valid.jsonl/.csv (every epoch: loss, accuracy, MCC), test.json, predictions.csv (test split), \
-            loss.svg, accuracy.svg, model/ (see `ulmfit evaluate`) and summary.json (last).
+            loss.svg, accuracy.svg, model/ (see `ulmfit evaluate`) and summary.json (last). Under mpirun or \
+            srun the processes train one job together and rank 0 alone logs and writes (cluster/README.md).
             """)
 
     @OptionGroup var configOptions: ConfigOptions
@@ -48,6 +49,7 @@ struct TrainClassifierCommand: ParsableCommand {
     @OptionGroup var layout: LayoutOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var cluster: ClusterOptions
 
     var overrides: [ConfigOverride?] {
         [.option("data.dataset", "--dataset", dataset), .option("data.encoder", "--encoder", encoder),
@@ -65,17 +67,18 @@ struct TrainClassifierCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = verbosity.logger
+        let (group, logger) = try cluster.join(verbosity)
         let resume = try checkpointing.openResume(expecting: .classifier, logger: logger)
         let config = try configOptions.resolve(overrides, resumed: resume)
         if resume != nil, encoder != nil {
             throw ValidationError("--encoder starts a classifier from a language model; --resume continues a run (its weights come from its checkpoint)")
         }
         configureBLASForWorkers()
-        let job = try ClassifierJob(config: config, resume: resume, mode: output.mode, logger: logger)
+        let job = try ClassifierJob(config: config, resume: resume, mode: output.mode, node: cluster.nodeShare,
+                                    logger: logger)
         var summary: ClassifierRunSummary?
-        try CheckpointOptions.stoppable(command: "train-classifier") { stop in
-            summary = try job.run(mode: output.mode, stop: stop, logger: logger)
+        try CheckpointOptions.stoppable(command: "train-classifier", group: group) { stop in
+            summary = try job.run(mode: output.mode, stop: stop, group: group, logger: logger)
         }
         guard let summary else { return }
         if let test = summary.test {

@@ -15,7 +15,9 @@ struct TrainLMCommand: ParsableCommand {
             file is written. Writes to --out: config.yaml (every resolved setting; --config OUT/config.yaml \
             repeats the run), vocab.json, metrics.jsonl/.csv (every step), valid.jsonl/.csv, loss.svg, \
             model/ (rewritten after every validation) and summary.json (last). With --init-from the weights, \
-            vocabulary and sizes come from a language-model checkpoint (fine-tuning).
+            vocabulary and sizes come from a language-model checkpoint (fine-tuning). Under mpirun or srun \
+            the processes train one job together (each its part of every minibatch) and rank 0 alone \
+            logs and writes (cluster/README.md).
             """)
 
     @OptionGroup var configOptions: ConfigOptions
@@ -39,6 +41,7 @@ struct TrainLMCommand: ParsableCommand {
     @OptionGroup var layout: LayoutOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var cluster: ClusterOptions
 
     var overrides: [ConfigOverride?] {
         [.option("data.fasta", "--fasta", fastaPaths), .option("data.dataset", "--dataset", dataset),
@@ -51,7 +54,7 @@ struct TrainLMCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = verbosity.logger
+        let (group, logger) = try cluster.join(verbosity)
         let resume = try checkpointing.openResume(expecting: .languageModel, logger: logger)
         // --fasta and --dataset are one choice: either replaces the file's input.
         let config = try configOptions.resolve(overrides, exclusive: [["data.fasta", "data.dataset"]], resumed: resume)
@@ -59,10 +62,11 @@ struct TrainLMCommand: ParsableCommand {
             throw ValidationError("--init-from starts a run from a model; --resume continues a run (its weights come from its checkpoint)")
         }
         configureBLASForWorkers()
-        let job = try LanguageModelJob(config: config, resume: resume, mode: output.mode, logger: logger)
+        let job = try LanguageModelJob(config: config, resume: resume, mode: output.mode, node: cluster.nodeShare,
+                                       logger: logger)
         var summary: LanguageModelRunSummary?
-        try CheckpointOptions.stoppable(command: "train-lm") { stop in
-            summary = try job.run(mode: output.mode, stop: stop, logger: logger)
+        try CheckpointOptions.stoppable(command: "train-lm", group: group) { stop in
+            summary = try job.run(mode: output.mode, stop: stop, group: group, logger: logger)
         }
         guard let summary else { return }
         let valid = summary.validation.last.map { String(format: ", validation loss %.4f, accuracy %.4f", $0.loss, $0.accuracy) } ?? ""

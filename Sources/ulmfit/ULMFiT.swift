@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Logging
 
@@ -27,7 +28,12 @@ struct ULMFiT: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            ClusterSession.finish()   // under mpirun/srun: every rank checks in, then MPI ends
+        } catch let code as ExitCode {
+            exit(withError: code)   // a deliberate status (e.g. a stopped run, which ended the job itself)
         } catch {
+            // Under mpirun/srun the other ranks would wait for this one until the timeout: end them now.
+            ClusterSession.abortIfMultiProcess(message: fullMessage(for: error))
             exit(withError: error)
         }
     }

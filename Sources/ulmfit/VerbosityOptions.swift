@@ -14,9 +14,17 @@ struct VerbosityOptions: ParsableArguments {
     }
 
     /// The command's logger, at the level these flags ask for.
-    var logger: Logger {
+    var logger: Logger { logger(rank: 0) }
+
+    /// The logger of process `rank` of a job (mpirun, srun): rank 0 logs at the level these flags
+    /// ask for; the others log errors only, prefixed with their rank (rank 0 speaks for the job).
+    func logger(rank: Int) -> Logger {
         var logger = Logger(label: "ulmfit")
         logger.logLevel = verbose ? .debug : quiet ? .warning : .info
+        if rank != 0 {
+            logger.logLevel = .error
+            logger[metadataKey: "rank"] = "\(rank)"
+        }
         return logger
     }
 }

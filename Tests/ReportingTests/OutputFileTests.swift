@@ -84,4 +84,27 @@ import Reporting
         try OutputFile.checkCanCreateDirectory(folder + "/not/yet/there")
         #expect(!FileManager.default.fileExists(atPath: folder + "/not"))
     }
+
+    /// The processes of an MPI job check the same results folder at the same time: no check may
+    /// see another's probe (a probe named after the folder itself would: one creates it, the
+    /// other fails with "file exists" or finds it gone), and none leaves anything behind.
+    @Test func concurrentChecksOfOneMissingFolderAllPass() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/run"
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0 ..< 300 {
+                do { try OutputFile.checkCanCreateDirectory(path) } catch { failures.add("\(error)") }
+            }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all.prefix(3))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
+    private final class Failures: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [String] = []
+        func add(_ text: String) { lock.withLock { list.append(text) } }
+        var all: [String] { lock.withLock { list } }
+    }
 }

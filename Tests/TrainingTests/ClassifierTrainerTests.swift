@@ -19,7 +19,9 @@ import SeededRandom
                                          shuffle: (7, epoch), dropLast: true)
     }
 
-    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil) throws -> ClassifierTrainer {
+    /// `group`: the processes (MultiProcessTrainerTests).
+    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil,
+                        group: ProcessGroup = SingleProcess()) throws -> ClassifierTrainer {
         let topology = try Topology.machine()
         let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true), topology: topology),
                                   topology: topology, bind: false)
@@ -32,7 +34,8 @@ import SeededRandom
         options.bptt = 4   // sequences of 5-8 tokens: the truncation boundary is exercised
         options.seed = 3
         options.deterministicShards = shards
-        return try ClassifierTrainer(config: config, classCount: 3, options: options, maxLength: 8, pool: pool, plan: plan)
+        return try ClassifierTrainer(config: config, classCount: 3, options: options, maxLength: 8, pool: pool, plan: plan,
+                                     group: group)
     }
 
     @Test(arguments: [2, 3])

@@ -36,14 +36,16 @@ import Testing
         return try LanguageModelBatches(documents: docs, batchSize: batchSize, bptt: bptt)
     }
 
-    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil) throws -> LanguageModelTrainer {
+    /// `group`: the processes (MultiProcessTrainerTests); `seed` 17 unless a test needs another.
+    static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil,
+                        seed: UInt64 = 17, group: ProcessGroup = SingleProcess()) throws -> LanguageModelTrainer {
         var options = LanguageModelTrainerOptions()
         options.batchSize = batchSize
         options.bptt = 6
-        options.seed = 17
+        options.seed = seed
         options.deterministicShards = shards
         return try LanguageModelTrainer(config: config, options: options, pool: pool(workers: workers),
-                                        plan: plan(config, clip: clip))
+                                        plan: plan(config, clip: clip), group: group)
     }
 
     /// The reference: one replica over all B streams, no trainer; the gradient of the effective

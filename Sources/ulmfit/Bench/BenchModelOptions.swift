@@ -54,4 +54,15 @@ struct BenchModelOptions: ParsableArguments {
         let m = settings.model
         return m.emb == nil && m.hidden == nil && m.layers == nil ? (preset ?? .paper).rawValue : "custom"
     }
+
+    /// These options as given on the command line (for a `bench step` started under mpirun by
+    /// `bench scaling --ranks`, which reads them through the same checks); keep in step with the
+    /// option names above.
+    var arguments: [String] {
+        var a = ["--vocab", "\(vocab)"] + (preset.map { ["--preset", $0.rawValue] } ?? [])
+        for (flag, value) in [("--emb", emb), ("--hidden", hidden), ("--layers", layers), ("--batch", batch), ("--bptt", bptt)] {
+            if let value { a += [flag, value] }
+        }
+        return a + configOptions.arguments
+    }
 }

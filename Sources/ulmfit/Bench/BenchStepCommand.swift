@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import GenomicData
 import Kernels
@@ -15,6 +16,9 @@ import Training
 /// peer's convention), the fraction of the FMA peak of the workers measured in the same run,
 /// where the step's time went, and memory. `--json` prints one line with the keys of
 /// benchmarks/pytorch_reference.py's JSON, so the two can be compared by a script.
+/// Under mpirun or srun the step is the job's (B is cut over every process's workers), the FMA
+/// peak is summed over the processes, communication is its own part of the split, and rank 0
+/// alone prints and saves.
 struct BenchStepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
@@ -46,6 +50,7 @@ struct BenchStepCommand: ParsableCommand {
     var deterministicShards: String?
 
     @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var cluster: ClusterOptions
 
     func validate() throws {
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
@@ -53,13 +58,15 @@ struct BenchStepCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (group, _) = try cluster.join(verbosity)
         let file = try model.settings(layout: layout,
                                       [.option("training.deterministic_shards", "--deterministic-shards", deterministicShards)])
         let options = file.languageModelTrainerOptions
         let record = try Self.measure(config: model.modelConfig(file), batch: options.batchSize, bptt: options.bptt,
                                       spec: file.layout.spec, bind: !noBind,
                                       deterministicShards: options.deterministicShards,
-                                      warmup: warmup, steps: steps, progress: !json && !verbosity.quiet)
+                                      warmup: warmup, steps: steps, progress: !json && !verbosity.quiet && group.isPrimary,
+                                      group: group)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
@@ -68,7 +75,7 @@ struct BenchStepCommand: ParsableCommand {
         } else {
             print(record.text)
         }
-        if let save {
+        if let save, group.isPrimary {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try BenchSupport.writeText(String(decoding: try encoder.encode(record), as: UTF8.self) + "\n", to: save)
         }
@@ -79,10 +86,11 @@ struct BenchStepCommand: ParsableCommand {
     /// `progress` prints one line per step to stderr (a paper-model step takes seconds).
     static func measure(config: AWDLSTMConfig, batch: Int, bptt: Int, spec: LayoutSpec, bind: Bool,
                         deterministicShards: Int? = nil,
-                        warmup: Int, steps: Int, progress: Bool) throws -> StepRecord {
+                        warmup: Int, steps: Int, progress: Bool,
+                        group: ProcessGroup = SingleProcess()) throws -> StepRecord {
         configureBLASForWorkers()   // one OpenBLAS thread per worker: parallelism is ours
         let topology = try Topology.machine()
-        let layout = try WorkerLayout(spec: spec, topology: topology)
+        let layout = try WorkerLayout(spec: ClusterSession.nodeShare.apply(to: spec, topology: topology), topology: topology)
         let pool = try WorkerPool(layout: layout, topology: topology, bind: bind)
         let W = pool.workerCount
         let peakBefore = workerPeak(pool)
@@ -99,7 +107,7 @@ struct BenchStepCommand: ParsableCommand {
         let plan = try OptimizerPlan(layout: optimizerLayout, learningRates: .uniform(2e-3),
                                      schedule: ConstantSchedule(totalSteps: total))
         let rssBefore = ProcessMemory.residentMegabytes()
-        let trainer = try LanguageModelTrainer(config: config, options: options, pool: pool, plan: plan)
+        let trainer = try LanguageModelTrainer(config: config, options: options, pool: pool, plan: plan, group: group)
 
         var walls: [Double] = [], split = StepTiming(), lastLoss = 0.0
         for s in 0 ..< total {
@@ -118,7 +126,8 @@ struct BenchStepCommand: ParsableCommand {
         }
         let rssAfter = ProcessMemory.residentMegabytes()
         let peakAfter = workerPeak(pool)
-        let peak = max(peakBefore, peakAfter)
+        // The job's peak: every process's workers.
+        let peak = group.allGather([max(peakBefore, peakAfter)], label: "the FMA peaks").reduce(0) { $0 + $1[0] }
 
         walls.sort()
         let median = walls.count % 2 == 1 ? walls[walls.count / 2]
@@ -127,9 +136,10 @@ struct BenchStepCommand: ParsableCommand {
         let flopsPerToken = config.languageModelTrainingFLOPsPerToken
         let gflops = tokensPerS * flopsPerToken / 1e9
         let percent = { (ns: Double) in split.wall > 0 ? 100 * ns / split.wall : 0 }
-        let accounted = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer + split.idle
+        let phases = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer
+        let accounted = phases + split.communication + split.idle
         return StepRecord(
-            impl: "ulmfit", mode: "data-parallel", workers: W,
+            impl: "ulmfit", mode: "data-parallel", processes: group.size, workers: W,
             emb: config.embeddingSize, hidden: config.hiddenSize, layers: config.layerCount,
             vocab: config.vocabSize, batch: batch, bptt: bptt, warmup: warmup, steps: steps,
             tokensPerS: tokensPerS, stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!,
@@ -138,6 +148,7 @@ struct BenchStepCommand: ParsableCommand {
             timeSplitPct: TimeSplit(prepare: percent(split.prepare), forward: percent(split.forward),
                                     backward: percent(split.backward), allReduce: percent(split.allReduce),
                                     optimizer: percent(split.optimizer), idle: percent(split.idle),
+                                    communication: percent(split.communication),
                                     other: percent(max(0, split.wall - accounted))),
             peakRssMb: ProcessMemory.peakResidentMegabytes(),
             rssDeltaMb: rssAfter - rssBefore, rssPerWorkerMbEstimate: (rssAfter - rssBefore) / Double(W),

@@ -3,13 +3,15 @@ import Foundation
 /// Where a step's time went, in % of the step's wall time (averaged over workers and steps).
 struct TimeSplit: Codable {
     var prepare, forward, backward, allReduce, optimizer, idle: Double
+    /// Exchanging with the other processes (MPI); 0 for one process.
+    var communication: Double
     /// Not in any phase: zeroing gradients, copying tokens, loss bookkeeping, dispatch.
     var other: Double
 
     var text: String {
         String(format: "prepare %.1f%%, forward %.1f%%, backward %.1f%%, all-reduce %.1f%%, "
-               + "optimizer %.1f%%, idle %.1f%%, other %.1f%%",
-               prepare, forward, backward, allReduce, optimizer, idle, other)
+               + "optimizer %.1f%%, communication %.1f%%, idle %.1f%%, other %.1f%%",
+               prepare, forward, backward, allReduce, optimizer, communication, idle, other)
     }
 }
 
@@ -17,6 +19,8 @@ struct TimeSplit: Codable {
 struct StepRecord: Codable {
     var impl: String
     var mode: String
+    /// Processes of the job (mpirun/srun); `workers` is per process.
+    var processes: Int
     var workers, emb, hidden, layers, vocab, batch, bptt, warmup, steps: Int
     var tokensPerS: Double
     var stepSMedian, stepSMin, stepSMax: Double
@@ -42,7 +46,8 @@ struct StepRecord: Codable {
 
     var text: String {
         var lines = [
-            "Model: E=\(emb) H=\(hidden)x\(layers) V=\(vocab), B=\(batch) T=\(bptt), \(workers) worker(s)"
+            "Model: E=\(emb) H=\(hidden)x\(layers) V=\(vocab), B=\(batch) T=\(bptt), "
+                + (processes > 1 ? "\(processes) processes x " : "") + "\(workers) worker(s)"
                 + (boundTo.isEmpty ? " (not pinned)" : " on " + boundTo.joined(separator: " ")),
             String(format: "Throughput: %.0f tokens/s (median step %.1f ms [%.1f-%.1f] over %d steps after %d warm-up)",
                    tokensPerS, stepSMedian * 1e3, stepSMin * 1e3, stepSMax * 1e3, steps, warmup),
