@@ -47,24 +47,34 @@ public struct GateActivation: GemmEpilogue, @unchecked Sendable {
     func activate(_ x: UnsafeMutablePointer<Float>, firstColumn j0: Int, columns n: Int) {
         let tanhStart = 2 * hidden, tanhEnd = 3 * hidden
         var j = 0
-        while j < n {
-            let count = min(8, n - j), column = j0 + j
-            var v = Self.load(x + j, count) + Self.load(biasIH + column, count) + Self.load(biasHH + column, count)
-            if column >= tanhStart && column + count <= tanhEnd {
-                v = VectorMath.tanh(v)
-            } else if column + count <= tanhStart || column >= tanhEnd {
-                v = VectorMath.sigmoid(v)
-            } else {
-                let s = VectorMath.sigmoid(v), t = VectorMath.tanh(v)
-                for lane in 0 ..< 8 {
-                    let col = column + lane
-                    v[lane] = col >= tanhStart && col < tanhEnd ? t[lane] : s[lane]
-                }
-            }
-            Self.store(v, x + j, count)
+        while j + 8 <= n {
+            let column = j0 + j
+            let v = Self.load8(x + j) + Self.load8(biasIH + column) + Self.load8(biasHH + column)
+            Self.store8(Self.activate(v, column: column, tanhStart: tanhStart, tanhEnd: tanhEnd), x + j)
             j += 8
         }
+        if j < n {
+            let count = n - j, column = j0 + j
+            let v = Self.load(x + j, count) + Self.load(biasIH + column, count) + Self.load(biasHH + column, count)
+            Self.store(Self.activate(v, column: column, tanhStart: tanhStart, tanhEnd: tanhEnd), x + j, count)
+        }
     }
+
+    /// The gate function of each lane of the 8 columns from `column`.
+    @inline(__always)
+    static func activate(_ v: V, column: Int, tanhStart: Int, tanhEnd: Int) -> V {
+        if column >= tanhStart && column + 8 <= tanhEnd { return VectorMath.tanh(v) }
+        if column + 8 <= tanhStart || column >= tanhEnd { return VectorMath.sigmoid(v) }
+        let lanes = SIMD8<Int32>(repeating: Int32(column)) &+ SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let inTanh = (lanes .>= SIMD8<Int32>(repeating: Int32(tanhStart))) .& (lanes .< SIMD8<Int32>(repeating: Int32(tanhEnd)))
+        return VectorMath.sigmoid(v).replacing(with: VectorMath.tanh(v), where: inTanh)
+    }
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+
+    @inline(__always)
+    static func store8(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ count: Int) -> V {
