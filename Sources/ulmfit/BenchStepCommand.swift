@@ -128,7 +128,7 @@ struct BenchStepCommand: ParsableCommand {
         let percent = { (ns: Double) in split.wall > 0 ? 100 * ns / split.wall : 0 }
         let accounted = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer + split.idle
         return StepRecord(
-            impl: "ulmfit", mode: "data-parallel", workers: W,
+            impl: "ulmfit", task: "lm", mode: "data-parallel", workers: W,
             emb: config.embeddingSize, hidden: config.hiddenSize, layers: config.layerCount,
             vocab: config.vocabSize, batch: batch, bptt: bptt, warmup: warmup, steps: steps,
             tokensPerS: tokensPerS, stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!,
