@@ -29,6 +29,10 @@ struct StepRecord: Codable {
     /// Classifier: the fraction of the padded batch that is padding (computed, not counted).
     var paddedFraction: Double?
     var stepSMedian, stepSMin, stepSMax: Double
+    /// CPU seconds of all the process's threads per timed step. Time slices taken by other
+    /// processes do not count, so on a shared machine this moves less than the wall time: the
+    /// figure to compare two builds by (A/B), not a throughput.
+    var cpuSPerStep: Double?
     var flopsPerToken: Double
     var gflops: Double
     /// Summed FMA peak of the workers' units, measured in this run.
@@ -56,9 +60,10 @@ struct StepRecord: Codable {
                          emb, hidden, layers, vocab, batch, length ?? 0, 100 * (paddedFraction ?? 0), bptt, workers)
                 : "Model: E=\(emb) H=\(hidden)x\(layers) V=\(vocab), B=\(batch) T=\(bptt), \(workers) worker(s)")
                 + (boundTo.isEmpty ? " (not pinned)" : " on " + boundTo.joined(separator: " ")),
-            (sequencesPerS.map { String(format: "%.1f sequences/s, ", $0) } ?? "")
-                + String(format: "Throughput: %.0f tokens/s (median step %.1f ms [%.1f-%.1f] over %d steps after %d warm-up)",
-                         tokensPerS, stepSMedian * 1e3, stepSMin * 1e3, stepSMax * 1e3, steps, warmup),
+            "Throughput: " + (sequencesPerS.map { String(format: "%.1f sequences/s, ", $0) } ?? "")
+                + String(format: "%.0f tokens/s (median step %.1f ms [%.1f-%.1f] over %d steps after %d warm-up)",
+                         tokensPerS, stepSMedian * 1e3, stepSMin * 1e3, stepSMax * 1e3, steps, warmup)
+                + (cpuSPerStep.map { String(format: "; CPU %.1f ms per step, all threads", $0 * 1e3) } ?? ""),
             String(format: "Compute: %.1f GFLOP/s (%.2f MFLOP/token) = %.1f%% of the workers' FMA peak %.1f GFLOP/s (this run)",
                    gflops, flopsPerToken / 1e6, 100 * fractionOfPeak, fmaPeakGflops),
             "Time split: " + timeSplitPct.text,

@@ -18,12 +18,6 @@ import Training
 /// (0.9, 0.99), eps 1e-5, wd 0.01, constant rate). Token ids are random k-mer ids (never
 /// padding or unknown), labels random.
 enum ClassifierStepBench {
-    /// fastai's classifier dropouts times `train-classifier`'s default --drop-mult 0.5.
-    static func config(vocab: Int, emb: Int, hidden: Int, layers: Int) -> AWDLSTMConfig {
-        AWDLSTMConfig.classifier(vocabSize: vocab, embeddingSize: emb, hiddenSize: hidden, layerCount: layers)
-            .scaled(dropMult: 0.5)
-    }
-
     /// Token counts of the train split of a prepared dataset (`ulmfit prepare`'s dataset.csv)
     /// at k-mer size `k` and `stride`: the length distribution a real run draws its batches from.
     static func lengths(dataset path: String, k: Int, stride: Int) throws -> [Int] {
@@ -31,7 +25,7 @@ enum ClassifierStepBench {
         let train = try PreparedDataset.load(path: path)[.train]
         let counts = train.sequences.map { tokenizer.tokenCount(sequenceLength: $0.count) }.filter { $0 > 0 }
         guard !counts.isEmpty else {
-            throw ValidationErrorText("\(path): the train split has no sequence of at least k = \(k) bases")
+            throw DataError(file: path, field: "sequence", "the train split has no sequence of at least k = \(k) bases")
         }
         return counts
     }
@@ -73,7 +67,9 @@ enum ClassifierStepBench {
                                             maxLength: lengths.max()!, pool: pool, plan: plan)
 
         var walls: [Double] = [], split = StepTiming(), lastLoss = 0.0, tokens = 0, padded = 0
+        var cpuStart = 0.0
         for s in 0 ..< total {
+            if s == warmup { cpuStart = ProcessMemory.cpuSeconds() }
             let b = batches.batch(s)
             let t0 = BenchSupport.now()
             let result = try trainer.trainStep(b)
@@ -90,6 +86,7 @@ enum ClassifierStepBench {
                     s < warmup ? "warm-up" : "timed", s, wall * 1e3, result.loss).utf8))
             }
         }
+        let cpuPerStep = (ProcessMemory.cpuSeconds() - cpuStart) / Double(steps)
         let rssAfter = ProcessMemory.residentMegabytes()
         let peak = max(peakBefore, BenchStepCommand.workerPeak(pool))
 
@@ -110,7 +107,7 @@ enum ClassifierStepBench {
             vocab: config.vocabSize, batch: batch, bptt: bptt, warmup: warmup, steps: steps,
             tokensPerS: tokensPerS, sequencesPerS: sequencesPerS, length: tokensPerSequence,
             paddedFraction: 1 - Double(tokens) / Double(padded),
-            stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!,
+            stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!, cpuSPerStep: cpuPerStep,
             flopsPerToken: flopsPerToken, gflops: gflops,
             fmaPeakGflops: peak, fractionOfPeak: gflops / peak,
             timeSplitPct: TimeSplit(prepare: percent(split.prepare), forward: percent(split.forward),

@@ -100,7 +100,7 @@ enum PredictBench {
             let encoder = try KmerEncoder(vocabulary: vocabulary)
             let segments = try FastaReader(path: scan.genome, policy: .splitAtNonACGT(minLength: scan.window)).readAll().records
             guard !segments.isEmpty else {
-                throw ValidationErrorText("\(scan.genome): no ACGT stretch of \(scan.window) nt or more to scan")
+                throw DataError(file: scan.genome, "no ACGT stretch of \(scan.window) nt or more to scan")
             }
             let t0 = BenchSupport.now()
             var windows: [[Int32]] = []
