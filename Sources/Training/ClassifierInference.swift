@@ -1,34 +1,18 @@
 import Foundation
-import GenomicData
 import Kernels
 import Model
 import Parallel
 import Synchronization
 
-/// Anything that turns token-id sequences into class probabilities: the one interface the
-/// `predict` and `scan` commands call. Two implementations: `ClassifierInference` (forward
-/// only, the fast path) and `ClassifierTrainer` (its evaluation pass, for a model that is still
-/// training).
-public protocol SequenceClassifier: AnyObject {
-    var classCount: Int { get }
-    /// `result[i][c]`: the probability of class `c` for `sequences[i]`, in input order.
-    /// - Throws: `InferenceError` for an empty sequence or a token id outside the vocabulary,
-    ///   `TrainingError.nonFiniteOutput` when a logit is NaN or infinite.
-    func probabilities(of sequences: [[Int32]]) throws -> [[Float]]
-}
-
 /// Why a sequence cannot be classified; names the sequence (its index in the input).
 public enum InferenceError: Error, Equatable, CustomStringConvertible {
     case emptySequence(index: Int)
-    case tooLong(index: Int, length: Int, maxLength: Int)
     case tokenOutOfRange(index: Int, position: Int, token: Int32, vocabSize: Int)
 
     public var description: String {
         switch self {
         case .emptySequence(let i):
             return "sequence \(i) has no tokens (shorter than k?)"
-        case .tooLong(let i, let length, let maxLength):
-            return "sequence \(i) has \(length) tokens, more than the \(maxLength) this classifier was built for"
         case .tokenOutOfRange(let i, let position, let token, let vocabSize):
             return "sequence \(i), token \(position): id \(token) is outside the vocabulary 0..<\(vocabSize)"
         }
@@ -37,6 +21,14 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
 
 /// Forward-only classification on every worker: the deployment path of a trained classifier
 /// (`ulmfit predict`, `ulmfit scan`, `bench predict`).
+///
+/// For the predict and scan commands (reproduction branch): this type has the members of
+/// Pipeline's `SequenceClassifier` (`classCount`, `maxLength`, `probabilities(_:)`), so
+/// `extension ClassifierInference: SequenceClassifier {}` and constructing it in
+/// `ClassifierCheckpoint.sequenceClassifier(pool:maxLength:batchSize:)` from the checkpoint's
+/// `parameters`, `params` and `statistics` puts it behind that interface in place of
+/// `ClassifierTrainer.predict`. Pass many sequences per call (a scan: thousands of windows):
+/// a call is cut into batches of `batchSize`, and a call of one batch keeps one worker busy.
 ///
 /// Inference needs none of training's machinery: no gradient buffers, no optimizer state, no
 /// dropout (so the recurrent weights are packed once, not every step), no reduce. Each worker
@@ -48,12 +40,13 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
 ///
 /// Results do not depend on the number of workers: a batch's composition is fixed by the
 /// input alone, and a batch is computed whole by one worker.
-public final class ClassifierInference: SequenceClassifier {
+public final class ClassifierInference {
     public let weights: ClassifierForwardWeights
     public let pool: WorkerPool
     /// Sequences per batch (one worker's products have this many rows).
     public let batchSize: Int
-    /// The longest sequence the replicas hold now (they grow when a longer one comes).
+    /// The longest sequence the replicas hold now; a longer one is accepted too (the replicas
+    /// grow to it).
     public private(set) var maxLength: Int
     public var classCount: Int { weights.parameters.classCount }
 
@@ -119,16 +112,19 @@ public final class ClassifierInference: SequenceClassifier {
         }
     }
 
-    public func probabilities(of sequences: [[Int32]]) throws -> [[Float]] {
+    /// `result[i][c]`: the probability of class `c` for `sequences[i]`, in input order.
+    /// - Throws: `InferenceError` for an empty sequence or a token id outside the vocabulary,
+    ///   `TrainingError.nonFiniteOutput` when a logit is NaN or infinite.
+    public func probabilities(_ sequences: [[Int32]]) throws -> [[Float]] {
         let C = classCount
         let flat = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, sequences.count * C))
         defer { flat.deallocate() }
-        try probabilities(of: sequences, into: flat)
+        try probabilities(sequences, into: flat)
         return (0 ..< sequences.count).map { Array(flat[$0 * C ..< ($0 + 1) * C]) }
     }
 
     /// The same into a flat buffer: `out[i * classCount + c]` (no per-sequence arrays; scans).
-    public func probabilities(of sequences: [[Int32]], into out: UnsafeMutableBufferPointer<Float>) throws {
+    public func probabilities(_ sequences: [[Int32]], into out: UnsafeMutableBufferPointer<Float>) throws {
         let n = sequences.count, C = classCount, V = weights.parameters.encoder.config.vocabSize
         precondition(out.count >= n * C, "output buffer of \(out.count) floats for \(n) x \(C) probabilities")
         if n == 0 { return }
@@ -194,25 +190,4 @@ public final class ClassifierInference: SequenceClassifier {
 private final class BatchCounter: @unchecked Sendable {
     private let next = Atomic<Int>(0)
     func take() -> Int { next.add(1, ordering: .relaxed).oldValue }
-}
-
-extension ClassifierTrainer: SequenceClassifier {
-    public var classCount: Int { parameters.classCount }
-
-    /// The trainer's evaluation pass (`predict`) in batches of its training batch size; labels
-    /// are not needed, so every sequence is given label 0 and the loss is ignored.
-    public func probabilities(of sequences: [[Int32]]) throws -> [[Float]] {
-        let V = parameters.encoder.config.vocabSize
-        for (i, s) in sequences.enumerated() {
-            if s.isEmpty { throw InferenceError.emptySequence(index: i) }
-            if s.count > maxLength { throw InferenceError.tooLong(index: i, length: s.count, maxLength: maxLength) }
-            if let p = s.firstIndex(where: { $0 < 0 || Int($0) >= V }) {
-                throw InferenceError.tokenOutOfRange(index: i, position: p, token: s[p], vocabSize: V)
-            }
-        }
-        if sequences.isEmpty { return [] }
-        let batches = try ClassificationBatches(sequences: sequences, labels: [Int32](repeating: 0, count: sequences.count),
-                                                batchSize: options.batchSize)
-        return try predict(batches).probabilities
-    }
 }

@@ -53,8 +53,8 @@ import SeededRandom
     /// across a chunk boundary moves them by ~3e-3), never bitwise.
     @Test func matchesTheTrainersEvaluationPass() throws {
         let trainer = try Self.trainedTrainer()
-        let expected = try trainer.probabilities(of: Self.sequences)
-        let actual = try Self.inference(trainer, workers: 2, batchSize: 5).probabilities(of: Self.sequences)
+        let expected = try Self.evaluationPass(trainer, Self.sequences)
+        let actual = try Self.inference(trainer, workers: 2, batchSize: 5).probabilities(Self.sequences)
         #expect(actual.count == Self.sequences.count)
         var worst: Float = 0
         for (e, a) in zip(expected, actual) {
@@ -72,8 +72,8 @@ import SeededRandom
     @Test(arguments: [2, 3])
     func resultsAreIndependentOfTheWorkerCount(workers: Int) throws {
         let trainer = try Self.trainedTrainer()
-        let one = try Self.inference(trainer, workers: 1, batchSize: 4).probabilities(of: Self.sequences)
-        let many = try Self.inference(trainer, workers: workers, batchSize: 4).probabilities(of: Self.sequences)
+        let one = try Self.inference(trainer, workers: 1, batchSize: 4).probabilities(Self.sequences)
+        let many = try Self.inference(trainer, workers: workers, batchSize: 4).probabilities(Self.sequences)
         #expect(one.map { $0.map(\.bitPattern) } == many.map { $0.map(\.bitPattern) })
     }
 
@@ -83,24 +83,27 @@ import SeededRandom
         let trainer = try Self.trainedTrainer()
         let small = try Self.inference(trainer, workers: 2, batchSize: 4, maxLength: 3)
         let big = try Self.inference(trainer, workers: 2, batchSize: 4, maxLength: 12)
-        let a = try small.probabilities(of: Self.sequences), b = try big.probabilities(of: Self.sequences)
+        let a = try small.probabilities(Self.sequences), b = try big.probabilities(Self.sequences)
         #expect(small.maxLength == 12)
         #expect(a.map { $0.map(\.bitPattern) } == b.map { $0.map(\.bitPattern) })
     }
 
     @Test func badSequencesAreNamed() throws {
         let trainer = try Self.trainedTrainer()
-        for classifier in [try Self.inference(trainer, workers: 2, batchSize: 4) as SequenceClassifier, trainer] {
-            #expect(throws: InferenceError.emptySequence(index: 1)) {
-                try classifier.probabilities(of: [[2, 3], [], [4]])
-            }
-            #expect(throws: InferenceError.tokenOutOfRange(index: 2, position: 1, token: 11, vocabSize: 11)) {
-                try classifier.probabilities(of: [[2, 3], [4], [5, 11]])
-            }
-            #expect(try classifier.probabilities(of: []).isEmpty)
+        let classifier = try Self.inference(trainer, workers: 2, batchSize: 4)
+        #expect(throws: InferenceError.emptySequence(index: 1)) {
+            try classifier.probabilities([[2, 3], [], [4]])
         }
-        #expect(throws: InferenceError.tooLong(index: 0, length: 13, maxLength: 12)) {
-            try trainer.probabilities(of: [[Int32](repeating: 2, count: 13)])
+        #expect(throws: InferenceError.tokenOutOfRange(index: 2, position: 1, token: 11, vocabSize: 11)) {
+            try classifier.probabilities([[2, 3], [4], [5, 11]])
         }
+        #expect(try classifier.probabilities([]).isEmpty)
+    }
+
+    /// The trainer's evaluation pass (`predict`), for the comparison above.
+    static func evaluationPass(_ trainer: ClassifierTrainer, _ sequences: [[Int32]]) throws -> [[Float]] {
+        let batches = try ClassificationBatches(sequences: sequences, labels: [Int32](repeating: 0, count: sequences.count),
+                                                batchSize: trainer.options.batchSize)
+        return try trainer.predict(batches).probabilities
     }
 }

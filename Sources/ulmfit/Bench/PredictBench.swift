@@ -84,11 +84,11 @@ enum PredictBench {
         let data = ClassifierStepBench.sequences(count: count, lengths: [length], vocab: config.vocabSize, seed: 7)
         func log(_ s: String) { if progress { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
 
-        _ = try inference.probabilities(of: Array(data.prefix(pool.workerCount * batch)))   // warm-up
+        _ = try inference.probabilities(Array(data.prefix(pool.workerCount * batch)))   // warm-up
         var passes: [Double] = []
         for r in 0 ..< repeats {
             let t0 = BenchSupport.now()
-            _ = try inference.probabilities(of: data)
+            _ = try inference.probabilities(data)
             passes.append(BenchSupport.now() - t0)
             log(String(format: "  predict pass %d: %.3f s", r + 1, passes.last!))
         }
@@ -116,7 +116,7 @@ enum PredictBench {
                     }
                 }
             }
-            _ = try inference.probabilities(of: windows)
+            _ = try inference.probabilities(windows)
             let seconds = BenchSupport.now() - t0
             scanResult = (Double(windows.count) / seconds, windows.count)
             log(String(format: "  scan: %d windows in %.3f s", windows.count, seconds))
