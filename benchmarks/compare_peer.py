@@ -1,24 +1,36 @@
 #!/usr/bin/env python3
 """ulmfit against its PyTorch CPU peers, on the same machine, in the same run.
 
-For one model preset and worker count W, runs `repeats` rounds of
+For one task, model preset and worker count W, runs `repeats` rounds of
 
+  --task lm (default): the language-model training step, tokens/s
     ulmfit bench step --json                       (data-parallel, W pinned workers)
     pytorch_reference.py --mode threads --threads W
     pytorch_reference.py --mode ddp --procs W      (skipped for W = 1)
+  --task classifier: the classifier training step (B = 64 sequences of --length tokens), sequences/s
+    ulmfit bench step --task classifier --json
+    pytorch_reference.py --task classifier --mode threads --threads W   (and --mode ddp --procs W)
+    pytorch_reference.py --task classifier --model fastai --threads W   (fastai's own get_text_classifier)
+  --task predict: inference (batches of --batch sequences, no dropout), sequences/s
+    ulmfit bench predict --json                    (every worker on its own batches)
+    pytorch_reference.py --task predict --threads T  for T = 1 .. W (inference_mode; the best T counts)
+    pytorch_reference.py --task predict --mode procs --procs W   (W single-threaded processes)
 
 alternating inside each round (so a change in machine load hits every mode alike),
 measures the FMA peak of W threads before every round with `ulmfit bench peak`, and
-reports per mode the median tokens/s of the rounds [min-max], GFLOP/s, the fraction of
-the best peak measured in this run, peak RSS, and the ratio ulmfit / best PyTorch mode.
+reports per mode the median of the rounds [min-max], GFLOP/s, the fraction of the best
+peak measured in this run, peak RSS, and the ratio ulmfit / faster PyTorch mode.
 
 Hosts of one kind differ and the machine may be shared: only ratios measured in the
 same run, and fractions of the peak measured in it, mean anything.
 
 Needs: the release binary (swift build -c release --product ulmfit) and a python with
-torch, named by $PYTHON (default /root/torchenv/bin/python). Standard library only.
+torch (and fastai for the classifier's second peer), named by $PYTHON (default
+/work/venv/bin/python). Standard library only.
 
   benchmarks/compare_peer.py --preset small --workers 2 --repeats 3 --out benchmarks/results
+  benchmarks/compare_peer.py --task classifier --preset small --workers 2 --repeats 3 --warmup 1 --steps 3
+  benchmarks/compare_peer.py --task predict --preset paper --workers 2 --repeats 3
 """
 
 import argparse
@@ -66,13 +78,18 @@ def load_average():
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", choices=["lm", "classifier", "predict"], default="lm")
     p.add_argument("--preset", choices=["paper", "small", "tiny"], default="small")
+    p.add_argument("--length", type=int, default=124, help="classifier tasks: tokens per sequence")
+    p.add_argument("--batch", type=int, default=64, help="sequences per batch (predict)")
+    p.add_argument("--sequences", type=int, default=1024, help="predict: sequences per timed pass")
+    p.add_argument("--no-fastai", action="store_true", help="classifier: leave out fastai's get_text_classifier")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--ulmfit", default=os.path.join(ROOT, ".build", "release", "ulmfit"))
-    p.add_argument("--python", default=os.environ.get("PYTHON", "/root/torchenv/bin/python"))
+    p.add_argument("--python", default=os.environ.get("PYTHON", "/work/venv/bin/python"))
     p.add_argument("--out", help="directory for compare-<preset>-w<W>.json and .md")
     args = p.parse_args()
     if args.workers < 1 or args.repeats < 1 or args.steps < 1 or args.warmup < 0:
@@ -87,12 +104,40 @@ def main():
 
     W = args.workers
     common = ["--preset", args.preset, "--warmup", str(args.warmup), "--steps", str(args.steps), "--json"]
-    modes = {
-        "ulmfit": [args.ulmfit, "bench", "step", "--workers", str(W)] + common,
-        "pytorch threads": [args.python, reference, "--mode", "threads", "--threads", str(W)] + common,
-    }
-    if W > 1:
-        modes["pytorch ddp"] = [args.python, reference, "--mode", "ddp", "--procs", str(W)] + common
+    if args.task == "lm":
+        metric, unit = "tokens_per_s", "tokens/s"
+        modes = {
+            "ulmfit": [args.ulmfit, "bench", "step", "--workers", str(W)] + common,
+            "pytorch threads": [args.python, reference, "--mode", "threads", "--threads", str(W)] + common,
+        }
+        if W > 1:
+            modes["pytorch ddp"] = [args.python, reference, "--mode", "ddp", "--procs", str(W)] + common
+    elif args.task == "classifier":
+        metric, unit = "sequences_per_s", "sequences/s"
+        task = common + ["--task", "classifier", "--length", str(args.length)]
+        modes = {
+            "ulmfit": [args.ulmfit, "bench", "step", "--workers", str(W)] + task,
+            "pytorch threads": [args.python, reference, "--mode", "threads", "--threads", str(W)] + task,
+        }
+        if W > 1:
+            modes["pytorch ddp"] = [args.python, reference, "--mode", "ddp", "--procs", str(W)] + task
+        if not args.no_fastai:
+            modes["fastai threads"] = [args.python, reference, "--model", "fastai", "--threads", str(W)] + task
+    else:
+        metric, unit = "sequences_per_s", "sequences/s"
+        # The same work per pass: ulmfit classifies --sequences per pass; the peer's timed
+        # steps are batches of --batch sequences (per process in procs mode).
+        batches = max(1, args.sequences // args.batch)
+        shape = ["--preset", args.preset, "--batch", str(args.batch), "--length", str(args.length)]
+        peer = shape + ["--task", "predict", "--vocab", "1026", "--warmup", "1", "--json"]
+        modes = {"ulmfit": [args.ulmfit, "bench", "predict", "--workers", str(W), "--sequences", str(args.sequences),
+                            "--repeats", str(args.steps), "--no-scan", "--json"] + shape}
+        for t in range(1, W + 1):
+            modes[f"pytorch threads {t}"] = [args.python, reference, "--mode", "threads", "--threads", str(t),
+                                             "--steps", str(batches)] + peer
+        if W > 1:
+            modes["pytorch procs"] = [args.python, reference, "--mode", "procs", "--procs", str(W),
+                                      "--steps", str(max(1, batches // W))] + peer
 
     scratch = args.out or "/tmp"
     os.makedirs(scratch, exist_ok=True)
@@ -106,7 +151,7 @@ def main():
         for m in order:
             rec = run_json(modes[m])
             runs[m].append(rec)
-            print(f"round {r + 1}/{args.repeats}  {m:16s} {rec['tokens_per_s']:10.0f} tokens/s  "
+            print(f"round {r + 1}/{args.repeats}  {m:18s} {rec[metric]:10.1f} {unit}  "
                   f"(load {load_average():.2f})", file=sys.stderr)
         loads.append(load_average())
     os.remove(os.path.join(scratch, f"peak-{W}.json"))
@@ -114,40 +159,42 @@ def main():
 
     summary = {}
     for m, recs in runs.items():
-        tps = [x["tokens_per_s"] for x in recs]
-        med = statistics.median(tps)
-        fpt = recs[0]["flops_per_token"]
+        values = [x[metric] for x in recs]
+        med = statistics.median(values)
+        # GFLOP/s from the tokens the metric stands for (tokens/s x FLOPs per token).
+        gflops = statistics.median(x["tokens_per_s"] for x in recs) * recs[0]["flops_per_token"] / 1e9
         rss = [x.get("peak_rss_mb_total", x["peak_rss_mb"]) for x in recs]
-        summary[m] = dict(tokens_per_s_median=med, tokens_per_s_min=min(tps), tokens_per_s_max=max(tps),
-                          gflops=med * fpt / 1e9, fraction_of_peak=med * fpt / 1e9 / peak,
-                          peak_rss_mb=max(rss), runs=recs)
-        if m == "ulmfit":
+        summary[m] = dict(median=med, min=min(values), max=max(values), metric=metric,
+                          gflops=gflops, fraction_of_peak=gflops / peak, peak_rss_mb=max(rss), runs=recs)
+        if m == "ulmfit" and "time_split_pct" in recs[0]:
             splits = [x["time_split_pct"] for x in recs]
             keys = ["prepare", "forward", "backward", "all_reduce", "optimizer", "idle", "other"]
             summary[m]["time_split_pct"] = {k: statistics.median(s[k] for s in splits) for k in keys}
-    best_torch = max((m for m in summary if m != "ulmfit"), key=lambda m: summary[m]["tokens_per_s_median"])
-    ratio = summary["ulmfit"]["tokens_per_s_median"] / summary[best_torch]["tokens_per_s_median"]
+    best_torch = max((m for m in summary if m != "ulmfit"), key=lambda m: summary[m]["median"])
+    ratio = summary["ulmfit"]["median"] / summary[best_torch]["median"]
 
-    rows = [f"Preset {args.preset}, W = {W}, {args.repeats} alternating rounds of {args.warmup} warm-up + "
-            f"{args.steps} timed steps; FMA peak of {W} threads {peak:.1f} GFLOP/s (best of "
+    what = {"lm": "steps", "classifier": "steps", "predict": "passes"}[args.task]
+    rows = [f"Task {args.task}, preset {args.preset}, W = {W}, {args.repeats} alternating rounds of {args.warmup} warm-up + "
+            f"{args.steps} timed {what}; FMA peak of {W} threads {peak:.1f} GFLOP/s (best of "
             f"{', '.join(f'{x:.1f}' for x in peaks)}); load average {', '.join(f'{x:.2f}' for x in loads)}",
             "",
-            "| mode | tokens/s, median [min-max] | GFLOP/s | % of FMA peak | peak RSS MB | ulmfit / mode |",
+            f"| mode | {unit}, median [min-max] | GFLOP/s | % of FMA peak | peak RSS MB | ulmfit / mode |",
             "|---|---|---|---|---|---|"]
     for m, s in summary.items():
-        rows.append(f"| {m} | {s['tokens_per_s_median']:,.0f} [{s['tokens_per_s_min']:,.0f}-{s['tokens_per_s_max']:,.0f}] "
+        rows.append(f"| {m} | {s['median']:,.1f} [{s['min']:,.1f}-{s['max']:,.1f}] "
                     f"| {s['gflops']:.1f} | {100 * s['fraction_of_peak']:.0f}% | {s['peak_rss_mb']:.0f} "
-                    f"| {summary['ulmfit']['tokens_per_s_median'] / s['tokens_per_s_median']:.2f} |")
-    split = summary["ulmfit"]["time_split_pct"]
-    rows += ["", f"ulmfit / best PyTorch mode ({best_torch}): {ratio:.2f}x",
-             "ulmfit time split (median of rounds, % of step): "
-             + ", ".join(f"{k} {v:.1f}" for k, v in split.items())]
+                    f"| {summary['ulmfit']['median'] / s['median']:.2f} |")
+    rows += ["", f"ulmfit / faster PyTorch mode ({best_torch}): {ratio:.2f}x"]
+    if "time_split_pct" in summary["ulmfit"]:
+        rows.append("ulmfit time split (median of rounds, % of step): "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in summary["ulmfit"]["time_split_pct"].items()))
     table = "\n".join(rows)
     print(table)
     if args.out:
-        stem = os.path.join(args.out, f"compare-{args.preset}-w{W}")
+        prefix = "compare" if args.task == "lm" else f"compare-{args.task}"
+        stem = os.path.join(args.out, f"{prefix}-{args.preset}-w{W}")
         with open(stem + ".json", "w") as f:
-            json.dump(dict(preset=args.preset, workers=W, repeats=args.repeats, fma_peak_gflops=peak,
+            json.dump(dict(task=args.task, preset=args.preset, workers=W, repeats=args.repeats, fma_peak_gflops=peak,
                            fma_peaks=peaks, load_average=loads, best_pytorch_mode=best_torch,
                            ulmfit_over_best_pytorch=ratio, modes=summary), f, indent=1, sort_keys=True)
         with open(stem + ".md", "w") as f:

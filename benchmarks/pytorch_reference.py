@@ -1,6 +1,22 @@
 #!/usr/bin/env python3
-"""PyTorch CPU peer for `ulmfit bench`: the AWD-LSTM language model a PyTorch
-or fastai user would train, run the two ways such a user would run it.
+"""PyTorch CPU peer for `ulmfit bench`: the AWD-LSTM language model and the
+pooling classifier a PyTorch or fastai user would train, and the classifier's
+inference, run the ways such a user would run them.
+
+Tasks (--task):
+  lm          the language-model training step (B = 64 streams x T = 70), default;
+  classifier  the classifier training step: B = 64 sequences of --length tokens
+              (124 = a 251-nt promoter at k = 5, stride 2, every sequence of the
+              human set), run in BPTT chunks of 70 with the state detached between
+              them (fastai's SentenceEncoder), masked concat pooling, the head
+              BN -> Dropout -> Linear(3E, 50) -> ReLU -> BN -> Dropout -> Linear(50, C),
+              cross-entropy, AdamW;
+  predict     the classifier's forward pass only, torch.inference_mode(), eval
+              mode (no dropout, BatchNorm running statistics), batches of --batch
+              sequences: sequences/s.
+  --model plain (the model written out below) or fastai (fastai 2.8's own
+  get_text_classifier(AWD_LSTM, ...), its SentenceEncoder and PoolingLinearClassifier)
+  for the classifier tasks.
 
   threads: one process, torch.set_num_threads(N), PyTorch's intra-op threads;
   ddp:     DistributedDataParallel over gloo, N single-threaded processes,
@@ -27,8 +43,14 @@ used is read from the profiler and reported as `lstm_backend`.
 
 Not a CI dependency: nothing CI runs may import this file (it needs torch).
 
+Modes for predict: threads (one process, N intra-op threads on each batch) and
+procs (N pinned single-threaded processes, each on its own batches: a scan's way).
+
 Examples:
   python benchmarks/pytorch_reference.py --preset small --mode threads --threads 2 --json
+  python benchmarks/pytorch_reference.py --task classifier --preset small --mode ddp --procs 2 --json
+  python benchmarks/pytorch_reference.py --task classifier --model fastai --preset small --threads 2 --json
+  python benchmarks/pytorch_reference.py --task predict --preset paper --mode procs --procs 2 --json
   python benchmarks/pytorch_reference.py --preset small --mode ddp --procs 2 --json
   python benchmarks/pytorch_reference.py --check      # loss must fall on a repeating pattern
 """
@@ -325,13 +347,260 @@ def run_ddp(args):
 
 
 # ----------------------------------------------------------------------------
+# Classifier (--task classifier | predict)
+# ----------------------------------------------------------------------------
+
+# fastai's awd_lstm_clas_config dropouts; `ulmfit train-classifier` scales them by
+# --drop-mult 0.5, and so does this peer (--drop-mult).
+CLAS_DROPOUTS = dict(embed_p=0.05, input_p=0.4, weight_p=0.5, hidden_p=0.3, output_p=0.4)
+
+
+class AWDLSTMClassifier(nn.Module):
+    """The pooling classifier written out plainly, as ulmfit's ClassifierTrainer runs it:
+    the AWD-LSTM encoder over BPTT chunks from a zero state (each chunk a fresh call with
+    fresh dropout masks and the state detached after it, as fastai's SentenceEncoder calls
+    AWD_LSTM), masked concat pooling [last real step, max, mean] over the real steps, and
+    the head BN(3E) -> Dropout(output_p) -> Linear(3E, 50) -> ReLU -> BN(50) -> Dropout(0.1)
+    -> Linear(50, C) (with biases, as fastai 1's bn_drop_lin and ulmfit's head)."""
+
+    def __init__(self, vocab, emb, hidden, layers, classes, bptt, embed_p, input_p, weight_p,
+                 hidden_p, output_p, head_hidden=50, head_p=0.1):
+        super().__init__()
+        # Reuse the LM's embedding and LSTM stack (same init, same dropouts); no decoder.
+        lm = AWDLSTMLanguageModel(vocab, emb, hidden, layers, embed_p, input_p, weight_p, hidden_p, 0.0)
+        self.encoder, self.rnns = lm.encoder, lm.rnns
+        self.lm = [lm]  # not a submodule: its decoder is unused
+        self.bptt = bptt
+        self.head = nn.Sequential(
+            nn.BatchNorm1d(3 * emb), nn.Dropout(output_p), nn.Linear(3 * emb, head_hidden), nn.ReLU(inplace=True),
+            nn.BatchNorm1d(head_hidden), nn.Dropout(head_p), nn.Linear(head_hidden, classes))
+
+    def forward(self, tokens, lengths):
+        """tokens (B, L) padded after each row's length; lengths (B,) -> logits (B, C)."""
+        lm = self.lm[0]
+        lm.train(self.training)
+        B, L = tokens.shape
+        state = lm.initial_state(B)
+        outs = []
+        for i in range(0, L, self.bptt):
+            x = locked_dropout(lm.embed(tokens[:, i:i + self.bptt]), lm.input_p, self.training)
+            new_state = []
+            for l, rnn in enumerate(self.rnns):
+                x, s = rnn(x, state[l])
+                new_state.append(s)
+                if l != len(self.rnns) - 1:
+                    x = locked_dropout(x, lm.hidden_p, self.training)
+            state = [(h.detach(), c.detach()) for h, c in new_state]
+            outs.append(x)
+        out = torch.cat(outs, dim=1)                                  # (B, L, E)
+        steps = torch.arange(L).unsqueeze(0)
+        pad = (steps >= lengths.unsqueeze(1)).unsqueeze(2)            # (B, L, 1)
+        last = out[torch.arange(B), lengths - 1]
+        maxed = out.masked_fill(pad, -float("inf")).max(dim=1)[0]
+        mean = out.masked_fill(pad, 0).sum(dim=1) / lengths.unsqueeze(1).to(out.dtype)
+        return self.head(torch.cat([last, maxed, mean], dim=1))
+
+
+class FastaiClassifier(nn.Module):
+    """fastai 2.8's own get_text_classifier(AWD_LSTM, ...): its SentenceEncoder (chunks of
+    `bptt`, padding first as fastai's classification batches have it) and its
+    PoolingLinearClassifier (masked_concat_pool, LinBnDrop layers)."""
+
+    def __init__(self, vocab, emb, hidden, layers, classes, bptt, drop_mult):
+        super().__init__()
+        from fastai.text.all import AWD_LSTM, get_text_classifier
+        config = dict(emb_sz=emb, n_hid=hidden, n_layers=layers)
+        self.model = get_text_classifier(AWD_LSTM, vocab, classes, seq_len=bptt, config=config,
+                                         drop_mult=drop_mult, pad_idx=PAD_TOKEN)
+
+    def forward(self, tokens, lengths):
+        B, L = tokens.shape
+        if bool((lengths < L).any()):
+            # fastai pads classification batches at the front: move each row's padding there.
+            shifted = torch.full_like(tokens, PAD_TOKEN)
+            for r in range(B):
+                n = int(lengths[r])
+                shifted[r, L - n:] = tokens[r, :n]
+            tokens = shifted
+        return self.model(tokens)[0]
+
+
+def build_classifier(args):
+    torch.manual_seed(args.seed)
+    if args.model == "fastai":
+        model = FastaiClassifier(args.vocab, args.emb, args.hidden, args.layers, args.classes, args.bptt,
+                                 args.drop_mult)
+    else:
+        p = {k: v * args.drop_mult for k, v in CLAS_DROPOUTS.items()}
+        model = AWDLSTMClassifier(args.vocab, args.emb, args.hidden, args.layers, args.classes, args.bptt, **p)
+    return model
+
+
+def classifier_batch(args, step):
+    """(tokens (B, L), lengths (B,), labels (B,)) for `step`: random k-mer ids (never the
+    padding id), rows padded after their length. With every length equal to --length (the
+    human set: all 251 nt), nothing is padded."""
+    g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
+    B, L = args.batch, args.length
+    tokens = torch.randint(2, args.vocab, (B, L), generator=g)
+    if args.min_length < L:
+        lengths = torch.randint(args.min_length, L + 1, (B,), generator=g)
+        lengths[0] = L
+        tokens = tokens.masked_fill(torch.arange(L).unsqueeze(0) >= lengths.unsqueeze(1), PAD_TOKEN)
+    else:
+        lengths = torch.full((B,), L, dtype=torch.long)
+    labels = torch.randint(0, args.classes, (B,), generator=g)
+    return tokens, lengths, labels
+
+
+def classifier_flops_per_token(args):
+    """Training FLOPs per token: 3 x the encoder's forward (the head is < 0.1%)."""
+    sizes = [args.emb] + [args.hidden] * (args.layers - 1) + [args.emb]
+    return 3 * 2 * sum(4 * sizes[l + 1] * (sizes[l] + sizes[l + 1]) for l in range(args.layers))
+
+
+def train_classifier(args, model, module, rows, barrier=None):
+    """Warm-up + timed classifier steps on `rows` of each global batch; returns
+    (step times, losses, backend)."""
+    opt = make_optimizer(model.parameters(), args)
+    lo, hi = rows
+    counter = {"step": 0}
+
+    def one_step():
+        tokens, lengths, labels = classifier_batch(args, counter["step"])
+        counter["step"] += 1
+        logits = model(tokens[lo:hi], lengths[lo:hi])
+        loss = F.cross_entropy(logits, labels[lo:hi])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    module.train()
+    backend = lstm_backend(one_step)
+    times, losses = [], []
+    for i in range(args.warmup + args.steps):
+        if barrier:
+            barrier()
+        t0 = time.perf_counter()
+        loss = one_step()
+        if barrier:
+            barrier()
+        dt = time.perf_counter() - t0
+        losses.append(loss)
+        if i >= args.warmup:
+            times.append(dt)
+        if args.verbose:
+            print(f"step {i:3d}  loss {loss:.4f}  {dt * 1000:8.1f} ms", file=sys.stderr)
+    return times, losses, backend
+
+
+def predict_batches(args, model, count, first):
+    """Forward passes over `count` batches (ids first, first + 1, ...) in inference mode;
+    returns the seconds of each."""
+    times = []
+    with torch.inference_mode():
+        for i in range(count):
+            tokens, lengths, _ = classifier_batch(args, first + i)
+            t0 = time.perf_counter()
+            torch.softmax(model(tokens, lengths), dim=1)
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def run_classifier_threads(args):
+    torch.set_num_threads(args.threads)
+    model = build_classifier(args)
+    if args.task == "predict":
+        model.eval()
+        predict_batches(args, model, args.warmup, 0)
+        t0 = time.perf_counter()
+        times = predict_batches(args, model, args.steps, args.warmup)
+        wall = time.perf_counter() - t0
+        return dict(workers=args.threads, times=times, losses=[0.0], backend=predict_backend(args, model),
+                    wall=wall, batches=args.steps, peak_rss_mb=max_rss_mb(), peak_rss_mb_total=max_rss_mb())
+    times, losses, backend = train_classifier(args, model, model, (0, args.batch))
+    return dict(workers=args.threads, times=times, losses=losses, backend=backend,
+                peak_rss_mb=max_rss_mb(), peak_rss_mb_total=max_rss_mb())
+
+
+def predict_backend(args, model):
+    def once():
+        predict_batches(args, model, 1, 0)
+    return lstm_backend(once)
+
+
+def classifier_worker(rank, args, port, queue):
+    """A DDP rank (classifier training) or an independent inference process (predict)."""
+    import torch.distributed as dist
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[rank % len(cpus)]})
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=args.procs)
+    model = build_classifier(args)
+    if args.task == "predict":
+        # Independent batches per process (batch ids interleaved by rank), as a scan splits
+        # its windows; throughput = all processes' sequences / wall time between barriers.
+        model.eval()
+        predict_batches(args, model, args.warmup, rank * 1000)
+        dist.barrier()
+        t0 = time.perf_counter()
+        times = predict_batches(args, model, args.steps, rank * 1000 + args.warmup)
+        dist.barrier()
+        wall = time.perf_counter() - t0
+        backend = predict_backend(args, model) if rank == 0 else ""
+        queue.put(dict(rank=rank, times=times, losses=[0.0], backend=backend, wall=wall,
+                       rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
+    else:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        share = args.batch // args.procs
+        times, losses, backend = train_classifier(args, DDP(model), model, (rank * share, (rank + 1) * share),
+                                                  barrier=dist.barrier)
+        queue.put(dict(rank=rank, times=times, losses=losses, backend=backend,
+                       rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def run_classifier_procs(args):
+    import torch.multiprocessing as mp
+    if args.task != "predict" and args.batch % args.procs != 0:
+        sys.exit(f"--batch {args.batch} is not divisible by --procs {args.procs}")
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    port = free_port()
+    procs = [ctx.Process(target=classifier_worker, args=(r, args, port, queue)) for r in range(args.procs)]
+    for p in procs:
+        p.start()
+    results = {}
+    for _ in procs:
+        r = queue.get()
+        results[r["rank"]] = r
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            sys.exit(f"worker process exited with {p.exitcode}")
+    r0 = results[0]
+    out = dict(workers=args.procs, times=r0["times"], losses=r0["losses"], backend=r0["backend"],
+               peak_rss_mb=max_rss_mb(), peak_rss_mb_total=sum(r["rss"] for r in results.values()))
+    if args.task == "predict":
+        out["wall"] = max(r["wall"] for r in results.values())
+        out["batches"] = args.steps * args.procs
+    return out
+
+
+# ----------------------------------------------------------------------------
 # CLI
 # ----------------------------------------------------------------------------
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--mode", choices=["threads", "ddp"], default="threads")
+    p.add_argument("--task", choices=["lm", "classifier", "predict"], default="lm")
+    p.add_argument("--model", choices=["plain", "fastai"], default="plain",
+                   help="classifier tasks: the model written out here, or fastai's get_text_classifier")
+    p.add_argument("--mode", choices=["threads", "ddp", "procs"], default="threads",
+                   help="ddp: training over N pinned processes; procs: predict on N pinned processes")
     p.add_argument("--threads", type=int, default=1, help="threads mode: torch.set_num_threads(N)")
     p.add_argument("--procs", type=int, default=2, help="ddp mode: single-threaded pinned processes")
     p.add_argument("--preset", choices=sorted(PRESETS), help="sets --emb/--hidden/--layers")
@@ -339,7 +608,13 @@ def parse_args(argv=None):
     p.add_argument("--emb", type=int, default=400)
     p.add_argument("--hidden", type=int, default=1150)
     p.add_argument("--layers", type=int, default=3)
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--batch", type=int, default=64, help="streams (lm) or sequences per batch")
+    p.add_argument("--length", type=int, default=124,
+                   help="classifier tasks: tokens per sequence (251 nt at k = 5, stride 2)")
+    p.add_argument("--min-length", type=int,
+                   help="classifier tasks: draw lengths in [min, --length], padded (default: all --length)")
+    p.add_argument("--classes", type=int, default=2)
+    p.add_argument("--drop-mult", type=float, default=0.5, help="classifier dropouts x this (ulmfit's default)")
     p.add_argument("--bptt", type=int, default=70)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
@@ -363,6 +638,16 @@ def parse_args(argv=None):
     if args.preset:
         for k, v in PRESETS[args.preset].items():
             setattr(args, k, v)
+    if args.min_length is None:
+        args.min_length = args.length
+    if not 1 <= args.min_length <= args.length:
+        p.error(f"--min-length must be in 1..--length ({args.length}), got {args.min_length}")
+    if args.task == "lm" and (args.model != "plain" or args.mode == "procs"):
+        p.error("--task lm runs the plain model in threads or ddp mode")
+    if args.task == "classifier" and args.mode == "procs":
+        p.error("--task classifier: use --mode ddp for several processes")
+    if args.task == "predict" and args.mode == "ddp":
+        args.mode = "procs"   # inference has no gradients to all-reduce: independent processes
     return args
 
 
@@ -370,6 +655,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.no_mkldnn:
         torch.backends.mkldnn.enabled = False
+    if args.task != "lm":
+        return classifier_main(args)
     result = run_ddp(args) if args.mode == "ddp" else run_threads(args)
 
     times = result["times"]
@@ -411,6 +698,47 @@ def main(argv=None):
     else:
         print(f"{args.mode} x{result['workers']}  E={args.emb} H={args.hidden}x{args.layers}  "
               f"{tokens_per_s:,.0f} tokens/s  median step {median * 1000:.1f} ms "
+              f"[{min(times) * 1000:.1f}-{max(times) * 1000:.1f}]  {record['gflops']:.1f} GFLOP/s  "
+              f"peak RSS {record['peak_rss_mb']:.0f} MB  backend: {result['backend']}")
+
+
+def classifier_main(args):
+    """--task classifier | predict: runs the mode, prints the record (keys of `ulmfit bench
+    step --task classifier --json` / `bench predict --json`)."""
+    if args.mode == "threads":
+        result = run_classifier_threads(args)
+    else:
+        result = run_classifier_procs(args)
+    fpt = classifier_flops_per_token(args)
+    tokens_per_sequence = (args.length + args.min_length) / 2 if args.min_length < args.length else args.length
+    times = result["times"]
+    median = statistics.median(times)
+    if args.task == "predict":
+        fpt /= 3   # forward only
+        sequences_per_s = result["batches"] * args.batch / result["wall"]
+    else:
+        sequences_per_s = args.batch / median
+    tokens_per_s = sequences_per_s * tokens_per_sequence
+    record = {
+        "impl": "pytorch" if args.model == "plain" else "fastai", "task": args.task, "model": args.model,
+        "mode": args.mode, "workers": result["workers"],
+        "emb": args.emb, "hidden": args.hidden, "layers": args.layers, "vocab": args.vocab,
+        "batch": args.batch, "length": args.length, "min_length": args.min_length, "bptt": args.bptt,
+        "warmup": args.warmup, "steps": args.steps,
+        "sequences_per_s": sequences_per_s, "tokens_per_s": tokens_per_s,
+        "step_s_median": median, "step_s_min": min(times), "step_s_max": max(times),
+        "flops_per_token": fpt, "gflops": fpt * tokens_per_s / 1e9,
+        "peak_rss_mb": result["peak_rss_mb"], "peak_rss_mb_total": result["peak_rss_mb_total"],
+        "torch": torch.__version__, "mkldnn_enabled": torch.backends.mkldnn.enabled,
+        "lstm_backend": result["backend"], "loss_first": result["losses"][0], "loss_last": result["losses"][-1],
+    }
+    if args.peak_gflops:
+        record["fraction_of_peak"] = record["gflops"] / args.peak_gflops
+    if args.json:
+        print(json.dumps(record))
+    else:
+        print(f"{record['impl']} {args.task} {args.mode} x{result['workers']}  E={args.emb} H={args.hidden}x{args.layers}  "
+              f"{sequences_per_s:,.1f} sequences/s  {tokens_per_s:,.0f} tokens/s  median batch {median * 1000:.1f} ms "
               f"[{min(times) * 1000:.1f}-{max(times) * 1000:.1f}]  {record['gflops']:.1f} GFLOP/s  "
               f"peak RSS {record['peak_rss_mb']:.0f} MB  backend: {result['backend']}")
 

@@ -32,8 +32,7 @@ public final class FloatBuffer: @unchecked Sendable {
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "FloatBuffer count must be non-negative, got \(count)")
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, Self.byteCount(for: count)) == 0, let raw else {
+        guard let raw = LargeAllocation.allocate(bytes: Self.byteCount(for: count)) else {
             fatalError("out of memory allocating \(Self.byteCount(for: count)) bytes")
         }
         pointer = raw.bindMemory(to: Float.self, capacity: Self.byteCount(for: count) / 4)

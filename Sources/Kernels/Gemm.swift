@@ -54,6 +54,8 @@ public func gemm(_ transA: Transpose, _ transB: Transpose,
 ///
 /// The product for operands that stay fixed over many calls (the LSTM recurrent weights
 /// over the T steps of a minibatch): B's packing cost is paid once, in `PackedMatrix.pack`.
+/// With `activation`, the LSTM gate nonlinearities are applied to each tile of C as it is
+/// finished (`GateActivation`): C then holds activated gates.
 @inline(__always)
 public func gemm(_ transA: Transpose = .none, m: Int,
                  alpha: Float = 1,
@@ -61,14 +63,20 @@ public func gemm(_ transA: Transpose = .none, m: Int,
                  packedB: PackedMatrix,
                  beta: Float = 0,
                  c: UnsafeMutablePointer<Float>, ldc: Int,
+                 activation: GateActivation? = nil,
                  workspace: GemmWorkspace? = nil) {
     if m == 0 || packedB.n == 0 { return }
     precondition(m > 0, "gemm: negative m=\(m)")
     precondition(lda >= max(1, transA == .none ? packedB.k : m),
                  "gemm: lda=\(lda) too small (m=\(m) k=\(packedB.k) \(transA))")
     precondition(ldc >= packedB.n, "gemm: ldc=\(ldc) < n=\(packedB.n)")
-    OwnGemm.gemm(transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB, beta: beta,
-                 c: c, ldc: ldc, workspace: workspace ?? .forCurrentThread)
+    if let activation {
+        OwnGemm.gemm(transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB, beta: beta,
+                     c: c, ldc: ldc, epilogue: activation, workspace: workspace ?? .forCurrentThread)
+    } else {
+        OwnGemm.gemm(transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB, beta: beta,
+                     c: c, ldc: ldc, epilogue: NoEpilogue(), workspace: workspace ?? .forCurrentThread)
+    }
 }
 
 /// BLAS threading is turned off: parallelism comes from pinned workers, each calling BLAS

@@ -22,8 +22,8 @@ public final class GemmWorkspace: @unchecked Sendable {
     }
 
     deinit {
-        packedA.deallocate()
-        packedB.deallocate()
+        free(packedA)
+        free(packedB)
     }
 
     /// The calling thread's workspace, created on first use and freed when the thread exits.
@@ -36,10 +36,13 @@ public final class GemmWorkspace: @unchecked Sendable {
         return ws
     }
 
+    /// Release with `free`. 64-byte alignment (one cache line per 16 floats of a packed B row);
+    /// big blocks (a packed W_hh) on huge pages (`LargeAllocation`).
     static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        // 64-byte alignment: one cache line per 16 floats of a packed B row.
-        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: count)
+        guard let raw = LargeAllocation.allocate(bytes: count * MemoryLayout<Float>.stride) else {
+            fatalError("out of memory allocating \(count) floats for the GEMM")
+        }
+        return raw.bindMemory(to: Float.self, capacity: count)
     }
 }
 

@@ -30,26 +30,30 @@ enum OwnGemm {
         }
     }
 
-    /// `C = alpha * op(A) * B + beta * C` with B already packed (see `PackedMatrix`).
-    static func gemm(_ transA: Transpose, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                     packedB: PackedMatrix, beta: Float,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, workspace ws: GemmWorkspace) {
+    /// `C = alpha * op(A) * B + beta * C` with B already packed (see `PackedMatrix`), then
+    /// `epilogue` on every finished tile.
+    static func gemm<E: GemmEpilogue>(_ transA: Transpose, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                                      packedB: PackedMatrix, beta: Float,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: E, workspace ws: GemmWorkspace) {
         let n = packedB.n, k = packedB.k
-        if k == 0 || alpha == 0 { return scale(m: m, n: n, c: c, ldc: ldc, beta: beta) }
+        if k == 0 || alpha == 0 {
+            scale(m: m, n: n, c: c, ldc: ldc, beta: beta)
+            return epilogue.apply(c: c, ldc: ldc, rows: m, firstColumn: 0, columns: n)
+        }
         if packedB.nr == MicroKernel4x24.nr {
             gemm(MicroKernel4x24.self, transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB,
-                 beta: beta, c: c, ldc: ldc, workspace: ws)
+                 beta: beta, c: c, ldc: ldc, epilogue: epilogue, workspace: ws)
         } else {
             gemm(MicroKernel.self, transA, m: m, alpha: alpha, a: a, lda: lda, packedB: packedB,
-                 beta: beta, c: c, ldc: ldc, workspace: ws)
+                 beta: beta, c: c, ldc: ldc, epilogue: epilogue, workspace: ws)
         }
     }
 
     /// The pre-packed product with the micro-kernel `K` that `packedB`'s layout was made for.
-    static func gemm<K: GemmMicroKernel>(_ kernel: K.Type, _ transA: Transpose, m: Int, alpha: Float,
+    static func gemm<K: GemmMicroKernel, E: GemmEpilogue>(_ kernel: K.Type, _ transA: Transpose, m: Int, alpha: Float,
                                          a: UnsafePointer<Float>, lda: Int, packedB: PackedMatrix,
                                          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                         workspace ws: GemmWorkspace) {
+                                         epilogue: E, workspace ws: GemmWorkspace) {
         let n = packedB.n, k = packedB.k
         let mcStep = GemmBlocking.mc(forRows: m, mr: K.mr)
         let kcStep = packedB.kcStep
@@ -62,11 +66,18 @@ enum OwnGemm {
                 let kc = min(kcStep, k - pc)
                 let bBlock = packedB.block(depthStart: pc, columnStart: jc)
                 let blockBeta = pc == 0 ? beta : 1
+                let last = pc + kc >= k   // the tiles are finished: run the epilogue on them
                 for ic in stride(from: 0, to: m, by: mcStep) {
                     let mc = min(mcStep, m - ic)
                     GemmPacking.packA(K.self, transA, a: a, lda: lda, i0: ic, mc: mc, p0: pc, kc: kc, dst: ws.packedA)
-                    macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
-                                c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
+                    if last {
+                        macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
+                                    c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta,
+                                    epilogue: epilogue, firstColumn: jc)
+                    } else {
+                        macroKernel(K.self, mc: mc, nc: nc, kc: kc, packedA: ws.packedA, packedB: bBlock,
+                                    c: c + (ic * ldc + jc), ldc: ldc, alpha: alpha, beta: blockBeta)
+                    }
                 }
             }
         }
@@ -74,9 +85,10 @@ enum OwnGemm {
 
     /// All micro-tiles of one packed A block times one packed B block. The B micro-panel
     /// is the outer loop so it stays in L1 while every A micro-panel passes by.
-    static func macroKernel<K: GemmMicroKernel>(_ kernel: K.Type, mc: Int, nc: Int, kc: Int,
+    static func macroKernel<K: GemmMicroKernel, E: GemmEpilogue>(_ kernel: K.Type, mc: Int, nc: Int, kc: Int,
                             packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+                            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float,
+                            epilogue: E = NoEpilogue(), firstColumn: Int = 0) {
         let mr = K.mr, nr = K.nr
         for jr in stride(from: 0, to: nc, by: nr) {
             let cols = min(nr, nc - jr)
@@ -91,6 +103,7 @@ enum OwnGemm {
                     K.edgeTile(kc: kc, rows: rows, cols: cols, a: ap, b: bp, c: ct, ldc: ldc,
                                          alpha: alpha, beta: beta)
                 }
+                epilogue.apply(c: ct, ldc: ldc, rows: rows, firstColumn: firstColumn + jr, columns: cols)
             }
         }
     }

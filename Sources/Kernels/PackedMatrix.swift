@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A right-hand GEMM operand op(B) (`k x n`) packed once into the own micro-kernel's
 /// panel layout, for products that reuse the same B many times.
 ///
@@ -54,7 +58,7 @@ public final class PackedMatrix: @unchecked Sendable {
         pack(trans, b: b, ldb: ldb)
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage) }
 
     /// 24 (`MicroKernel4x24`) unless its column padding costs over 5% more than 16's
     /// (`MicroKernel`, 6x16): n = 128 pads to 144 with 24 (11% more work), and measured

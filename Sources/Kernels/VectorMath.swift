@@ -95,6 +95,34 @@ public enum VectorMath {
         return total
     }
 
+    /// x[i] = e^(x[i] - shift) in place; returns their sum (a softmax's numerators and
+    /// denominator in one pass: one exponential per element).
+    public static func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, minus shift: Float) -> Float {
+        let s = V(repeating: shift)
+        var acc = V(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            let e = exp(UnsafeRawPointer(x + i).loadUnaligned(as: V.self) - s)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: V.self)
+            acc += e
+            i += 8
+        }
+        var total = acc.sum()
+        if i < count {
+            var v = V(repeating: 0)
+            for j in 0 ..< count - i { v[j] = x[i + j] - shift }
+            let e = exp(v)
+            for j in 0 ..< count - i { x[i + j] = e[j]; total += e[j] }
+        }
+        return total
+    }
+
+    /// x[i] *= scale.
+    public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by scale: Float) {
+        let k = V(repeating: scale)
+        map(x, count: count, into: x) { $0 * k }
+    }
+
     /// x[i] = scale * e^(x[i] - shift) in place (softmax probabilities, scaled).
     public static func exp(_ x: UnsafeMutablePointer<Float>, count: Int, minus shift: Float, times scale: Float) {
         let s = V(repeating: shift), k = V(repeating: scale)

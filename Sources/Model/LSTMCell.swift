@@ -15,20 +15,20 @@ enum LSTMCell {
                         biasHH: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                         cNext: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>,
                         rows b: Int, hidden H: Int) {
+        let activation = GateActivation(biasIH: biasIH, biasHH: biasHH, hidden: H)
+        for r in 0 ..< b { activation.apply(row: gates + r * 4 * H) }
+        update(gates: gates, cPrev: cPrev, cNext: cNext, hNext: hNext, rows: b, hidden: H)
+    }
+
+    /// The cell after the gates are activated (by `forward`, or by the recurrent product's
+    /// `GateActivation` epilogue): c = f * c_prev + i * g, h = o * tanh(c).
+    ///   gates: [b, 4H] post-activations   cPrev: [b, H]   cNext, hNext: [b, H] out
+    static func update(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                       cNext: UnsafeMutablePointer<Float>, hNext: UnsafeMutablePointer<Float>,
+                       rows b: Int, hidden H: Int) {
         for r in 0 ..< b {
             let g = gates + r * 4 * H
             let cp = cPrev + r * H, cn = cNext + r * H, hn = hNext + r * H
-            // Pre-activations with both biases, then the gate nonlinearities, a row at a time
-            // (i and f are adjacent: one sigmoid call covers both).
-            var j = 0
-            while j < 4 * H {
-                let n = min(8, 4 * H - j)
-                storePartial(loadPartial(g + j, n) + loadPartial(biasIH + j, n) + loadPartial(biasHH + j, n), g + j, n)
-                j += 8
-            }
-            VectorMath.sigmoid(g, count: 2 * H)
-            VectorMath.tanh(g + 2 * H, count: H, into: g + 2 * H)
-            VectorMath.sigmoid(g + 3 * H, count: H)
             var k = 0
             while k < H {
                 let n = min(8, H - k)

@@ -55,16 +55,20 @@ public enum LSTMLayer {
         let G = 4 * H
         gemm(.none, .transposed, m: T * b, n: G, k: I, a: x, lda: I, b: w.weightIH, ldb: I,
              beta: 0, c: gates, ldc: G, backend: w.gemm.projection)
+        let activation = GateActivation(biasIH: w.biasIH, biasHH: w.biasHH, hidden: H)
         for t in 0 ..< T {
             let gt = gates + t * b * G
             if let packed = w.packedForward {
-                gemm(m: b, a: h + t * b * H, lda: H, packedB: packed, beta: 1, c: gt, ldc: G)
+                // Biases and nonlinearities in the product's epilogue, on each tile while it is in L1.
+                gemm(m: b, a: h + t * b * H, lda: H, packedB: packed, beta: 1, c: gt, ldc: G, activation: activation)
+                LSTMCell.update(gates: gt, cPrev: c + t * b * H, cNext: c + (t + 1) * b * H,
+                                hNext: h + (t + 1) * b * H, rows: b, hidden: H)
             } else {
                 gemm(.none, .transposed, m: b, n: G, k: H, a: h + t * b * H, lda: H,
                      b: w.weightHH, ldb: H, beta: 1, c: gt, ldc: G)
+                LSTMCell.forward(gates: gt, biasIH: w.biasIH, biasHH: w.biasHH, cPrev: c + t * b * H,
+                                 cNext: c + (t + 1) * b * H, hNext: h + (t + 1) * b * H, rows: b, hidden: H)
             }
-            LSTMCell.forward(gates: gt, biasIH: w.biasIH, biasHH: w.biasHH, cPrev: c + t * b * H, cNext: c + (t + 1) * b * H,
-                             hNext: h + (t + 1) * b * H, rows: b, hidden: H)
         }
     }
 

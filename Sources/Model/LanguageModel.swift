@@ -136,8 +136,7 @@ public final class LanguageModel {
         // AR: alpha * mean(dropped^2) over the whole minibatch.
         let arCount = Float(normalizer.tokens * E)
         if regularization.alpha != 0 {
-            var sum: Double = 0
-            for i in 0 ..< N * E { sum += Double(dropped[i] * dropped[i]) }
+            let sum = sumOfSquares(dropped.pointer, rows: N, width: E)
             loss.ar = Double(regularization.alpha) * sum / Double(arCount)
             axpy(2 * regularization.alpha / arCount, dropped.pointer, dRaw.pointer, count: N * E)
         }
@@ -150,12 +149,7 @@ public final class LanguageModel {
             let scale = 2 * regularization.beta / tarCount
             var sum: Double = 0
             for t in 0 ..< T - 1 {
-                for i in 0 ..< b * E {
-                    let d = raw[(t + 1) * b * E + i] - raw[t * b * E + i]
-                    sum += Double(d * d)
-                    dRaw[(t + 1) * b * E + i] += scale * d
-                    dRaw[t * b * E + i] -= scale * d
-                }
+                sum += temporalDifferences(raw + t * b * E, dRaw.pointer + t * b * E, count: b * E, scale: scale)
             }
             loss.tar = Double(regularization.beta) * sum / Double(tarCount)
         }
@@ -192,14 +186,68 @@ public final class LanguageModel {
             let z = logits.pointer + row * V
             add(bias, into: z, count: V)
             let target = Int(targets[row])
-            let (logSumExp, argmax) = Softmax.logSumExpAndArgmax(z, count: V)
-            loss.crossEntropySum += Double(logSumExp - z[target])
-            if argmax == target { loss.correct += 1 }
             if let gradScale {
-                Softmax.probabilities(z, count: V, logSumExp: logSumExp, scale: gradScale)
-                z[target] -= gradScale
+                let (rowLoss, argmax) = Softmax.crossEntropyGradient(z, count: V, target: target, scale: gradScale)
+                loss.crossEntropySum += Double(rowLoss)
+                if argmax == target { loss.correct += 1 }
+            } else {
+                let (logSumExp, argmax) = Softmax.logSumExpAndArgmax(z, count: V)
+                loss.crossEntropySum += Double(logSumExp - z[target])
+                if argmax == target { loss.correct += 1 }
             }
         }
         return loss
     }
+}
+
+/// Sum of x[i]^2 over a [rows, width] block: per row in Float SIMD lanes (a few hundred terms
+/// at most), rows added in Double, in row order (the same order for any worker count).
+private func sumOfSquares(_ x: UnsafePointer<Float>, rows: Int, width: Int) -> Double {
+    var total = 0.0
+    for r in 0 ..< rows {
+        let row = x + r * width
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= width {
+            let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+            acc += v * v
+            i += 8
+        }
+        var s = acc.sum()
+        while i < width { s += row[i] * row[i]; i += 1 }
+        total += Double(s)
+    }
+    return total
+}
+
+/// TAR for one pair of steps: d = x[1][i] - x[0][i] over `count` values (x[1] is `count` floats
+/// after x[0]); adds scale * d to dx[1] and subtracts it from dx[0]; returns the sum of d^2
+/// (Float lanes per 8 x 64 values, blocks added in Double).
+private func temporalDifferences(_ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int,
+                                 scale: Float) -> Double {
+    typealias V = SIMD8<Float>
+    let k = V(repeating: scale)
+    var total = 0.0
+    var i = 0
+    while i + 8 <= count {
+        var acc = V(repeating: 0)
+        let end = min(count, i + 512) & ~7
+        while i < end {
+            let d = UnsafeRawPointer(x + count + i).loadUnaligned(as: V.self) - UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            acc += d * d
+            let next = UnsafeMutableRawPointer(dx + count + i), this = UnsafeMutableRawPointer(dx + i)
+            next.storeBytes(of: next.loadUnaligned(as: V.self) + k * d, as: V.self)
+            this.storeBytes(of: this.loadUnaligned(as: V.self) - k * d, as: V.self)
+            i += 8
+        }
+        total += Double(acc.sum())
+    }
+    while i < count {
+        let d = x[count + i] - x[i]
+        total += Double(d * d)
+        dx[count + i] += scale * d
+        dx[i] -= scale * d
+        i += 1
+    }
+    return total
 }

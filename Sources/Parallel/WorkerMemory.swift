@@ -43,6 +43,11 @@ public struct WorkerMemory: Sendable {
         precondition(count >= 0, "cannot allocate \(count) floats")
         let byteCount = FloatBuffer.byteCount(for: count)
         if let raw = bindToNode(byteCount) {
+            #if os(Linux)
+            // Huge pages where the mapping has whole 2 MB stretches (as FloatBuffer's big blocks);
+            // advised before the first touch so the zeroing below faults them in as such.
+            if byteCount >= 4 << 20 { _ = madvise(raw, byteCount, MADV_HUGEPAGE) }
+            #endif
             raw.initializeMemory(as: Float.self, repeating: 0, count: byteCount / 4)
             let topology = self.topology
             let buffer = FloatBuffer(adopting: raw, count: count) { hwloc_free(topology.handle, $0, byteCount) }

@@ -8,11 +8,12 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: FMA peak, GEMM backends, training step, scaling over worker counts, cross-process all-reduce.",
+        abstract: "Benchmarks: FMA peak, GEMM backends, training step, inference, scaling over worker counts, cross-process all-reduce.",
         subcommands: [
             BenchPeakCommand.self,
             BenchGemmCommand.self,
             BenchStepCommand.self,
+            BenchPredictCommand.self,
             BenchScalingCommand.self,
             BenchAllReduceCommand.self,
         ])

@@ -9,27 +9,46 @@ import Pipeline
 import SeededRandom
 import Training
 
-/// `ulmfit bench step`: throughput of the data-parallel language-model training step.
+/// `ulmfit bench step`: throughput of the data-parallel training step, of the language model
+/// (`--task lm`) or of the pooling classifier (`--task classifier`, `ClassifierStepBench`).
 ///
 /// Builds the trainer on random token ids, runs `--warmup` steps, then times `--steps` steps
-/// and reports tokens/s (B x T / median step time), GFLOP/s (3 x forward FLOPs, the PyTorch
-/// peer's convention), the fraction of the FMA peak of the workers measured in the same run,
-/// where the step's time went, and memory. `--json` prints one line with the keys of
-/// benchmarks/pytorch_reference.py's JSON, so the two can be compared by a script.
-/// Under mpirun or srun the step is the job's (B is cut over every process's workers), the FMA
-/// peak is summed over the processes, communication is its own part of the split, and rank 0
-/// alone prints and saves.
+/// and reports tokens/s (B x T / median step time; the classifier also sequences/s), GFLOP/s
+/// (3 x forward FLOPs, the PyTorch peer's convention), the fraction of the FMA peak of the
+/// workers measured in the same run, where the step's time went, and memory. `--json` prints
+/// one line with the keys of benchmarks/pytorch_reference.py's JSON, so the two can be
+/// compared by a script. Under mpirun or srun the language-model step is the job's (B is cut
+/// over every process's workers), the FMA peak is summed over the processes, communication is
+/// its own part of the split, and rank 0 alone prints and saves; the classifier's step is
+/// measured in one process.
 struct BenchStepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
-        abstract: "Tokens/s, GFLOP/s, % of FMA peak and time split of the AWD-LSTM LM training step.",
+        abstract: "Tokens/s (sequences/s), GFLOP/s, % of FMA peak and time split of the LM or classifier training step.",
         discussion: """
             Presets (vocabulary 1025, B = 64, T = 70): paper 400/1150x3, small 128/512x3, \
-            tiny 64/128x3. --emb/--hidden/--layers/--vocab override the preset's values.
+            tiny 64/128x3. --emb/--hidden/--layers/--vocab override the preset's values. \
+            --task classifier: B = --batch sequences of --length tokens (or lengths drawn from \
+            a prepared dataset's train split with --lengths-from), the backward truncated every \
+            --bptt tokens, every layer group trainable, fastai's classifier dropouts x 0.5.
             """)
+
+    enum Task: String, ExpressibleByArgument, CaseIterable { case lm, classifier }
 
     @OptionGroup var model: BenchModelOptions
     @OptionGroup var layout: LayoutOptions
+
+    @Option(help: "The step to measure: lm (language model) or classifier (pooling classifier).")
+    var task: Task = .lm
+
+    @Option(help: "Classifier: tokens per sequence (124: a 251-nt promoter at k = 5, stride 2, as every sequence of the human set).")
+    var length = 124
+
+    @Option(help: "Classifier: draw the sequence lengths from the train split of this prepared dataset (dataset.csv).")
+    var lengthsFrom: String?
+
+    @Option(parsing: .unconditional, help: .key("data.k")) var k: String?
+    @Option(parsing: .unconditional, help: .key("data.stride")) var stride: String?
 
     @Flag(help: "Do not pin the worker threads (the OS scheduler places them).")
     var noBind = false
@@ -55,18 +74,43 @@ struct BenchStepCommand: ParsableCommand {
     func validate() throws {
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
         guard steps >= 1 else { throw ValidationError("--steps must be >= 1 (got \(steps))") }
+        guard length >= 1 else { throw ValidationError("--length must be >= 1 (got \(length))") }
+        if task == .lm && lengthsFrom != nil { throw ValidationError("--lengths-from applies to --task classifier") }
     }
 
     func run() throws {
         let (group, _) = try cluster.join(verbosity)
         let file = try model.settings(layout: layout,
-                                      [.option("training.deterministic_shards", "--deterministic-shards", deterministicShards)])
+                                      [.option("training.deterministic_shards", "--deterministic-shards", deterministicShards),
+                                       .option("data.k", "--k", k), .option("data.stride", "--stride", stride)])
         let options = file.languageModelTrainerOptions
-        let record = try Self.measure(config: model.modelConfig(file), batch: options.batchSize, bptt: options.bptt,
+        let config = try model.modelConfig(file)
+        let progress = !json && !verbosity.quiet
+        let record: StepRecord
+        switch task {
+        case .lm:
+            record = try Self.measure(config: config, batch: options.batchSize, bptt: options.bptt,
                                       spec: file.layout.spec, bind: !noBind,
                                       deterministicShards: options.deterministicShards,
-                                      warmup: warmup, steps: steps, progress: !json && !verbosity.quiet && group.isPrimary,
+                                      warmup: warmup, steps: steps, progress: progress && group.isPrimary,
                                       group: group)
+        case .classifier:
+            guard group.size == 1 else {
+                throw ValidationError("bench step --task classifier measures one process (this job has \(group.size)): run it without mpirun or srun")
+            }
+            // --k/--stride (data.k/data.stride) turn the dataset's sequences into token counts.
+            let lengths = try lengthsFrom.map {
+                try ClassifierStepBench.lengths(dataset: $0, k: file.data.k ?? 5, stride: file.data.stride ?? 2)
+            }
+                ?? [length]
+            let classifier = AWDLSTMConfig.classifier(vocabSize: config.vocabSize, embeddingSize: config.embeddingSize,
+                                                      hiddenSize: config.hiddenSize, layerCount: config.layerCount)
+                .scaled(dropMult: file.classifier.dropMult ?? 0.5)
+            record = try ClassifierStepBench.measure(config: classifier, batch: options.batchSize, bptt: options.bptt,
+                                                     lengths: lengths, spec: file.layout.spec, bind: !noBind,
+                                                     deterministicShards: options.deterministicShards,
+                                                     warmup: warmup, steps: steps, progress: progress)
+        }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
@@ -110,7 +154,9 @@ struct BenchStepCommand: ParsableCommand {
         let trainer = try LanguageModelTrainer(config: config, options: options, pool: pool, plan: plan, group: group)
 
         var walls: [Double] = [], split = StepTiming(), lastLoss = 0.0
+        var cpuStart = 0.0
         for s in 0 ..< total {
+            if s == warmup { cpuStart = ProcessMemory.cpuSeconds() }
             let t0 = BenchSupport.now()
             let result = try trainer.trainStep(batches, window: s)
             let wall = BenchSupport.now() - t0
@@ -124,6 +170,7 @@ struct BenchStepCommand: ParsableCommand {
                     s < warmup ? "warm-up" : "timed", s, wall * 1e3, result.loss).utf8))
             }
         }
+        let cpuPerStep = (ProcessMemory.cpuSeconds() - cpuStart) / Double(steps)
         let rssAfter = ProcessMemory.residentMegabytes()
         let peakAfter = workerPeak(pool)
         // The job's peak: every process's workers.
@@ -139,10 +186,10 @@ struct BenchStepCommand: ParsableCommand {
         let phases = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer
         let accounted = phases + split.communication + split.idle
         return StepRecord(
-            impl: "ulmfit", mode: "data-parallel", processes: group.size, workers: W,
+            impl: "ulmfit", task: "lm", mode: "data-parallel", processes: group.size, workers: W,
             emb: config.embeddingSize, hidden: config.hiddenSize, layers: config.layerCount,
             vocab: config.vocabSize, batch: batch, bptt: bptt, warmup: warmup, steps: steps,
-            tokensPerS: tokensPerS, stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!,
+            tokensPerS: tokensPerS, stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!, cpuSPerStep: cpuPerStep,
             flopsPerToken: flopsPerToken, gflops: gflops,
             fmaPeakGflops: peak, fractionOfPeak: gflops / peak,
             timeSplitPct: TimeSplit(prepare: percent(split.prepare), forward: percent(split.forward),

@@ -17,6 +17,15 @@ enum ProcessMemory {
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
+    /// CPU seconds this process has used so far, all threads, user + system (getrusage).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+        return user + system
+    }
+
     /// One-minute load average (other processes competing for the cores).
     static func loadAverage() -> Double {
         var loads = [Double](repeating: 0, count: 3)

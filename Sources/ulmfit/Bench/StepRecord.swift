@@ -18,12 +18,25 @@ struct TimeSplit: Codable {
 /// One `bench step` measurement; its JSON keys (snake case) match the PyTorch reference's.
 struct StepRecord: Codable {
     var impl: String
+    /// "lm" or "classifier".
+    var task: String
     var mode: String
     /// Processes of the job (mpirun/srun); `workers` is per process.
     var processes: Int
     var workers, emb, hidden, layers, vocab, batch, bptt, warmup, steps: Int
+    /// Real (unpadded) tokens per second.
     var tokensPerS: Double
+    /// Classifier: sequences per second (B / median step time).
+    var sequencesPerS: Double?
+    /// Classifier: mean real tokens per sequence.
+    var length: Double?
+    /// Classifier: the fraction of the padded batch that is padding (computed, not counted).
+    var paddedFraction: Double?
     var stepSMedian, stepSMin, stepSMax: Double
+    /// CPU seconds of all the process's threads per timed step. Time slices taken by other
+    /// processes do not count, so on a shared machine this moves less than the wall time: the
+    /// figure to compare two builds by (A/B), not a throughput.
+    var cpuSPerStep: Double?
     var flopsPerToken: Double
     var gflops: Double
     /// Summed FMA peak of the workers' units, measured in this run.
@@ -46,11 +59,15 @@ struct StepRecord: Codable {
 
     var text: String {
         var lines = [
-            "Model: E=\(emb) H=\(hidden)x\(layers) V=\(vocab), B=\(batch) T=\(bptt), "
-                + (processes > 1 ? "\(processes) processes x " : "") + "\(workers) worker(s)"
+            (task == "classifier"
+                ? String(format: "Classifier: E=%d H=%dx%d V=%d, B=%d sequences of %.1f tokens (padding %.1f%%), BPTT %d, %d worker(s)",
+                         emb, hidden, layers, vocab, batch, length ?? 0, 100 * (paddedFraction ?? 0), bptt, workers)
+                : "Model: E=\(emb) H=\(hidden)x\(layers) V=\(vocab), B=\(batch) T=\(bptt), " + (processes > 1 ? "\(processes) processes x " : "") + "\(workers) worker(s)")
                 + (boundTo.isEmpty ? " (not pinned)" : " on " + boundTo.joined(separator: " ")),
-            String(format: "Throughput: %.0f tokens/s (median step %.1f ms [%.1f-%.1f] over %d steps after %d warm-up)",
-                   tokensPerS, stepSMedian * 1e3, stepSMin * 1e3, stepSMax * 1e3, steps, warmup),
+            "Throughput: " + (sequencesPerS.map { String(format: "%.1f sequences/s, ", $0) } ?? "")
+                + String(format: "%.0f tokens/s (median step %.1f ms [%.1f-%.1f] over %d steps after %d warm-up)",
+                         tokensPerS, stepSMedian * 1e3, stepSMin * 1e3, stepSMax * 1e3, steps, warmup)
+                + (cpuSPerStep.map { String(format: "; CPU %.1f ms per step, all threads", $0 * 1e3) } ?? ""),
             String(format: "Compute: %.1f GFLOP/s (%.2f MFLOP/token) = %.1f%% of the workers' FMA peak %.1f GFLOP/s (this run)",
                    gflops, flopsPerToken / 1e6, 100 * fractionOfPeak, fmaPeakGflops),
             "Time split: " + timeSplitPct.text,
