@@ -107,6 +107,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                 let row: [(key: String, value: MetricValue)] = [
                     ("step", .integer(trainer.step)), ("stage", .integer(s + 1)), ("epoch", .integer(epoch)),
                     ("loss", .number(r.loss)), ("smooth_loss", .number(smoothLoss)), ("accuracy", .number(r.accuracy)),
+                    ("ar", .number(r.ar)), ("tar", .number(r.tar)),
                     ("lr", .number(settings.learningRates.last ?? 0)), ("lr_first", .number(settings.learningRates.first ?? 0)),
                     ("beta1", .number(settings.beta1)), ("grad_norm", .number(r.gradNorm)),
                     ("sequences_per_s", .number(Double(r.sequences) / (r.timing.wall * 1e-9))),

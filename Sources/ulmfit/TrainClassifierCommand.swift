@@ -50,6 +50,10 @@ struct TrainClassifierCommand: ParsableCommand {
     @Option(help: "Fraction of each stage's steps warming up.") var pctStart = 0.25
     @Option(help: "Decoupled weight decay.") var wd = 0.01
     @Option(help: "Clip gradients to this global norm.") var clip: Double?
+    @Option(help: "Activation regularization (AR) on the last LSTM layer's output, as fastai's text learners (0: off).")
+    var alpha: Float = 2
+    @Option(help: "Temporal activation regularization (TAR) on the last LSTM layer's output (0: off).")
+    var beta: Float = 1
     @Option(help: "Deterministic mode: cut every minibatch into this many fixed shards (weights independent of the worker count).")
     var deterministicShards: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 42
@@ -61,6 +65,7 @@ struct TrainClassifierCommand: ParsableCommand {
         if batch < 1 || bptt < 1 || epochs < 1 { throw ValidationError("--batch, --bptt and --epochs must be positive") }
         if encoder != nil, vocab != nil { throw ValidationError("--vocab is for training from scratch; --encoder brings its own vocabulary") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if !(alpha >= 0 && beta >= 0) { throw ValidationError("--alpha and --beta must be non-negative") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be positive") }
     }
 
@@ -110,6 +115,7 @@ struct TrainClassifierCommand: ParsableCommand {
         trainerOptions.bptt = bptt
         trainerOptions.seed = seed
         trainerOptions.deterministicShards = deterministicShards
+        trainerOptions.regularization = ActivationRegularization(alpha: alpha, beta: beta)
         let recipe = stages ?? (encoder == nil ? .all : .ulmfit)
         var options = ClassifierRunOptions(
             stages: recipe == .ulmfit ? ClassifierStage.ulmfit(learningRate: lr, epochs: epochs)
