@@ -21,9 +21,9 @@ $ulmfit prepare --csv "$data/human_promoters/cnnprom_human_nontata_9034.csv.gz" 
 $ulmfit train-lm --config configs/pretrain-human.yaml \
   --fasta "$data/genomes/human_chr22_20-21M.fa.gz" --out "$out/pretrain" "$@"
 $ulmfit train-lm --config configs/finetune-human.yaml \
-  --dataset "$out/human/dataset.csv" --init-from "$out/pretrain/model" --out "$out/finetune" "$@"
-$ulmfit train-classifier --dataset "$out/human/dataset.csv" --encoder "$out/finetune/model" \
+  --dataset "$out/human/dataset.csv" --init-from "$out/pretrain" --out "$out/finetune" "$@"
+$ulmfit train-classifier --dataset "$out/human/dataset.csv" --encoder "$out/finetune" \
   --lr 2e-2 --epochs 2 --out "$out/classifier" "$@"
 metric() { sed -n "s/^ *\"$1\" : \([-0-9.eE+]*\),*\$/\1/p" "$out/classifier/test.json"; }
-echo "done: see $out/pretrain, $out/finetune and $out/classifier (metrics.csv, loss.svg, model/)"
+echo "done: see $out/pretrain, $out/finetune and $out/classifier (metrics.csv, loss.svg, checkpoints/)"
 echo "classifier on the test split: accuracy $(metric accuracy), MCC $(metric mcc)"

@@ -42,10 +42,7 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
         precondition(sourceCount >= 1, "ReduceScatter needs at least one gradient source")
         self.count = count
         self.barrier = barrier
-        let granules = (count + ReduceScatter.alignment - 1) / ReduceScatter.alignment
-        slices = WorkerLayout.split(count: granules, parts: workerCount).map {
-            min(count, $0.lowerBound * ReduceScatter.alignment)..<min(count, $0.upperBound * ReduceScatter.alignment)
-        }
+        slices = ReduceScatter.slices(count: count, workers: workerCount)
         // Not zeroed here: each owner's first write places its slice's pages (first touch).
         reducedBuffer = FloatBuffer(uninitializedCount: count)
         gradients = .allocate(capacity: sourceCount)
@@ -68,6 +65,15 @@ public final class ReduceScatter: GradientReducer, @unchecked Sendable {
     }
 
     public func slice(worker: Int) -> Range<Int> { slices[worker] }
+
+    /// The slices of `0..<count` that `workers` workers own: even in units of `alignment`
+    /// floats (sharded checkpoints write one shard per slice).
+    public static func slices(count: Int, workers: Int) -> [Range<Int>] {
+        let granules = (count + alignment - 1) / alignment
+        return WorkerLayout.split(count: granules, parts: workers).map {
+            min(count, $0.lowerBound * alignment)..<min(count, $0.upperBound * alignment)
+        }
+    }
 
     public func reduce(worker: Int) -> Range<Int> {
         barrier.arriveAndWait(worker: worker)  // every gradient is complete past this point

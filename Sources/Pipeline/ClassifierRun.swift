@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import GenomicData
 import Model
@@ -16,8 +17,12 @@ public struct ClassifierRunOptions: Sendable {
     /// Clip gradients to this global norm (nil: no clipping).
     public var maxGradNorm: Double?
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, test.json, predictions.csv,
-    /// loss.svg, accuracy.svg, model/.
+    /// loss.svg, accuracy.svg, checkpoints/.
     public var outDirectory: String
+    /// Checkpoints kept (the newest); nil keeps all.
+    public var keep: Int? = 3
+    /// The resolved run configuration, recorded in every checkpoint's manifest.
+    public var runConfig: JSONValue = .null
     public init(stages: [ClassifierStage], outDirectory: String) {
         self.stages = stages
         self.outDirectory = outDirectory
@@ -38,7 +43,7 @@ public struct ClassifierRunSummary: Sendable {
 /// Trains the pooling classifier on `data`'s train split with the data-parallel trainer, one
 /// one-cycle fit per stage (gradual unfreezing), validating after every epoch and testing at
 /// the end. Writes per-step and per-epoch metrics (JSONL and CSV), test.json, predictions.csv
-/// (test split), loss.svg, accuracy.svg and the checkpoint model/ (with BatchNorm statistics).
+/// (test split), loss.svg, accuracy.svg and a checkpoint in checkpoints/ (with BatchNorm statistics).
 ///
 /// - Parameter initialParameters: e.g. `EncoderTransfer.initialParameters` (a fine-tuned
 ///   encoder); nil trains from scratch.
@@ -148,10 +153,18 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
 
     try writeCharts(lossCurve: lossCurve, accuracyCurve: accuracyCurve, validation: summary.validation,
                     directory: options.outDirectory)
-    try ClassifierCheckpoint.save(parameters: trainer.parameters, params: trainer.params.pointer,
-                                  statistics: trainer.statistics.pointer,
-                                  vocabulary: (vocabulary.tokens, vocabulary.k, vocabulary.stride),
-                                  step: trainer.step, to: path(options.outDirectory, "model"))
+    let shape = ModelCheckpoint.Shape(config: config, classCount: data.classCount, headHidden: trainer.parameters.linear0.outputSize,
+                                      statisticsCount: trainer.parameters.statisticsCount)
+    let checkpoints = RunCheckpoint(run: options.outDirectory, kind: .classifier, shape: shape, layout: trainer.parameters.layout,
+                                    vocabulary: vocabulary, runConfig: options.runConfig, keep: options.keep,
+                                    deterministicShards: trainerOptions.deterministicShards)
+    try checkpoints.write(pool: pool, params: trainer.params.pointer,
+                          statistics: UnsafeBufferPointer(start: trainer.statistics.pointer, count: trainer.statistics.count),
+                          progress: .init(step: trainer.step, epoch: epoch, stage: options.stages.count - 1,
+                                          schedule: .object(["stageStart": .int(Int64(trainer.stageStart)),
+                                                             "stepInStage": .int(Int64(trainer.step - trainer.stageStart))]),
+                                          dataCursor: .object(["epoch": .int(Int64(epoch)), "nextBatch": .int(0)]),
+                                          randomKeys: .object(["seed": .uint(seed)])))
     log("trained \(summary.steps) steps, \(summary.sequences) sequences in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(Double(summary.sequences) / max(summary.seconds, 1e-9))) sequences/s); results in \(options.outDirectory)")
     return summary

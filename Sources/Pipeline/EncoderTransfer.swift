@@ -1,3 +1,4 @@
+import Checkpoint
 import Kernels
 import Model
 
@@ -23,33 +24,30 @@ public enum EncoderTransfer {
     /// same values `ClassifierTrainer` starts from), with every encoder tensor replaced by the
     /// checkpoint's.
     ///
-    /// - Parameters:
-    ///   - params: the checkpoint's flat parameters (from `ModelCheckpoint.load`).
-    ///   - file: the checkpoint's path, for error messages.
     /// - Returns: the parameters and the names of the copied tensors, in layout order.
-    /// - Throws: `CheckpointError` naming `file` when an encoder tensor is missing, has another
-    ///   shape, or lies outside the checkpoint's parameters.
+    /// - Throws: `CheckpointError` naming the checkpoint's manifest when an encoder tensor is
+    ///   missing, has another shape, or lies outside the checkpoint's parameters.
     public static func initialParameters(for classifier: ClassifierParameters, seed: UInt64,
-                                         checkpoint: ModelCheckpoint, params: [Float],
-                                         file: String) throws -> (params: [Float], copied: [String]) {
+                                         checkpoint: ModelCheckpoint) throws -> (params: [Float], copied: [String]) {
         let fresh = FloatBuffer(count: classifier.layout.count)
         let statistics = FloatBuffer(count: classifier.statisticsCount)
         classifier.initialize(fresh.pointer, statistics: statistics.pointer, seed: seed)
         var out = fresh.array
         let source = Dictionary(checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let file = checkpoint.manifestPath, params = checkpoint.params
         var copied: [String] = []
         for spec in classifier.layout.specs where isEncoderTensor(spec.name) {
             guard let tensor = source[spec.name] else {
-                throw CheckpointError(file: file, "has no tensor '\(spec.name)' (a \(checkpoint.kind) checkpoint "
-                    + "with \(checkpoint.tensors.count) tensors; the classifier's encoder needs it)")
+                throw CheckpointError(file: file, field: "parameters.tensors", "has no tensor '\(spec.name)' "
+                    + "(a \(checkpoint.kind.rawValue) checkpoint with \(checkpoint.tensors.count) tensors; the classifier's encoder needs it)")
             }
             guard tensor.shape == spec.shape else {
-                throw CheckpointError(file: file, "tensor '\(spec.name)' has shape \(tensor.shape), "
+                throw CheckpointError(file: file, field: "parameters.tensors", "tensor '\(spec.name)' has shape \(tensor.shape), "
                     + "the classifier's encoder needs \(spec.shape)")
             }
             guard tensor.offset >= 0, tensor.offset + spec.count <= params.count else {
-                throw CheckpointError(file: file, "tensor '\(spec.name)' at offset \(tensor.offset) runs past "
-                    + "the end of the \(params.count) parameters")
+                throw CheckpointError(file: file, field: "parameters.tensors", "tensor '\(spec.name)' at offset "
+                    + "\(tensor.offset) runs past the end of the \(params.count) parameters")
             }
             out.replaceSubrange(spec.range, with: params[tensor.offset ..< tensor.offset + spec.count])
             copied.append(spec.name)

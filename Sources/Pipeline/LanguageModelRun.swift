@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import GenomicData
 import Model
@@ -19,8 +20,12 @@ public struct LanguageModelRunOptions: Sendable {
     public var maxGradNorm: Double?
     /// Evaluate on the validation split every this many steps (and at the end of each epoch).
     public var evalEvery: Int?
-    /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, loss.svg, model/.
+    /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, loss.svg, checkpoints/.
     public var outDirectory: String
+    /// Checkpoints kept (the newest); nil keeps all.
+    public var keep: Int? = 3
+    /// The resolved run configuration, recorded in every checkpoint's manifest.
+    public var runConfig: JSONValue = .null
     public init(outDirectory: String) { self.outDirectory = outDirectory }
 }
 
@@ -38,7 +43,7 @@ public struct LanguageModelRunSummary: Sendable {
 
 /// Pretrains or fine-tunes an AWD-LSTM language model on `corpus` with a data-parallel
 /// trainer: one-cycle schedule, progress line, JSONL/CSV metrics, an SVG loss curve and a
-/// checkpoint, rewritten after every validation and at the end.
+/// checkpoint (`OUT/checkpoints/step-N/`) after every validation and at the end.
 public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
                              pool: WorkerPool, initialParameters: [Float]? = nil,
@@ -84,7 +89,11 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     validate(step: 0)
     /// The loss chart and the checkpoint as of `step`: written after every validation, so a
     /// long run that is stopped keeps its latest weights (each file replaced atomically).
-    func saveProgress(step: Int) throws {
+    let checkpoints = RunCheckpoint(run: options.outDirectory, kind: .languageModel, shape: .init(config: config),
+                                    layout: parameters.layout, vocabulary: vocabulary, runConfig: options.runConfig,
+                                    keep: options.keep, deterministicShards: trainerOptions.deterministicShards)
+    /// `cursor`: where the data continues (epoch, next window).
+    func saveProgress(step: Int, cursor: (epoch: Int, window: Int)) throws {
         var chart = SVGLineChart(title: "Language model: cross-entropy", xLabel: "optimizer step", yLabel: "loss (nats)",
                                  series: [.init(name: "train (smoothed)", points: trainCurve)])
         if !summary.validation.isEmpty {
@@ -92,9 +101,12 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                       markers: true))
         }
         try chart.write(to: (options.outDirectory as NSString).appendingPathComponent("loss.svg"))
-        let checkpoint = ModelCheckpoint(kind: "language-model", config: config, vocabularyTokens: vocabulary.tokens,
-                                         k: vocabulary.k, stride: vocabulary.stride, layout: parameters.layout, step: step)
-        try checkpoint.save(params: trainer.params.pointer, to: (options.outDirectory as NSString).appendingPathComponent("model"))
+        try checkpoints.write(pool: pool, params: trainer.params.pointer,
+                              progress: .init(step: step, epoch: cursor.epoch,
+                                              schedule: .object(["stageStart": .int(0), "stepInStage": .int(Int64(step))]),
+                                              dataCursor: .object(["epoch": .int(Int64(cursor.epoch)),
+                                                                   "nextWindow": .int(Int64(cursor.window))]),
+                                              randomKeys: .object(["seed": .uint(seed)])))
     }
 
     let progress = ProgressLine(label: "step", total: totalSteps)
@@ -131,19 +143,19 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                                  "\(Int(Double(summary.tokens) / elapsed)) tok/s"])
             if let every = options.evalEvery, step % every == 0, step < totalSteps {
                 validate(step: step)
-                try saveProgress(step: step)
+                try saveProgress(step: step, cursor: (epoch, window + 1))
             }
         }
         progress.finish()
         validate(step: step)
-        if step < totalSteps { try saveProgress(step: step) }
+        if step < totalSteps { try saveProgress(step: step, cursor: (epoch + 1, 0)) }
     }
     if summary.validation.last?.step != step { validate(step: step) }
     summary.steps = step
     summary.seconds = Date().timeIntervalSince(start)
     summary.smoothedTrainLoss = smooth
 
-    try saveProgress(step: step)
+    try saveProgress(step: step, cursor: (options.epochs, 0))
     log("trained \(step) steps, \(summary.tokens) tokens in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(summary.tokensPerSecond)) tokens/s); results in \(options.outDirectory)")
     return summary

@@ -1,124 +1,173 @@
+import Checkpoint
 import Foundation
+import GenomicData
 import Model
 
-/// A saved model: `model.json` (what it is: kind, config, vocabulary, tensor names and shapes,
-/// step, checksum) and `params.bin` (the flat parameter buffer, little-endian Float32).
+/// A trained model as a later stage reads it from a checkpoint folder (`--init-from`,
+/// `--encoder`, `evaluate --model`, `export --model`): what it is (kind, sizes, vocabulary),
+/// its weights by name and its BatchNorm statistics.
 ///
-/// Written atomically: both files go to temporary names first and are renamed into place,
-/// `params.bin` before `model.json`, so a crash never leaves a checkpoint that looks complete
-/// but is not. Loading checks format, sizes and the checksum and names the file at fault.
-public struct ModelCheckpoint: Codable, Sendable, Equatable {
-    public struct Tensor: Codable, Sendable, Equatable {
-        public var name: String
-        public var shape: [Int]
-        public var offset: Int
+/// `load(from:)` accepts a run folder (the newest checkpoint that verifies is used, and newer
+/// ones skipped are reported in `resolution`) or any checkpoint folder in it.
+public struct ModelCheckpoint: Sendable {
+    public enum Kind: String, Codable, Sendable {
+        case languageModel = "language-model"
+        case classifier
+
+        /// The command that writes checkpoints of this kind.
+        public var writer: String { self == .languageModel ? "ulmfit train-lm" : "ulmfit train-classifier" }
+        var article: String { self == .languageModel ? "a language-model" : "a classifier" }
     }
 
-    public static let format = "genomic-ulmfit-model"
-    public static let version = 1
+    /// The model's shape: the manifest's `model` field.
+    public struct Shape: Codable, Equatable, Sendable {
+        public var config: AWDLSTMConfig
+        /// Classifier only: classes and units of the head's hidden layer.
+        public var classCount: Int?
+        public var headHidden: Int?
+        /// Floats of BatchNorm running statistics (0 for a language model).
+        public var statisticsCount: Int
 
-    public var format = ModelCheckpoint.format
-    public var version = ModelCheckpoint.version
-    /// "language-model" or "classifier".
-    public var kind: String
-    public var config: AWDLSTMConfig
-    public var vocabularyTokens: [String]
-    public var k: Int
-    public var stride: Int
-    public var tensors: [Tensor]
-    public var parameterCount: Int
-    public var step: Int
-    /// FNV-1a 64 of params.bin, hex.
-    public var checksum: String = ""
-
-    public init(kind: String, config: AWDLSTMConfig, vocabularyTokens: [String], k: Int, stride: Int,
-                layout: ParameterLayout, step: Int) {
-        self.kind = kind
-        self.config = config
-        self.vocabularyTokens = vocabularyTokens
-        self.k = k
-        self.stride = stride
-        tensors = layout.specs.map { Tensor(name: $0.name, shape: $0.shape, offset: $0.offset) }
-        parameterCount = layout.count
-        self.step = step
-    }
-
-    /// Writes the checkpoint into `directory` (created if needed).
-    public func save(params: UnsafePointer<Float>, to directory: String) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let data = Data(bytes: params, count: parameterCount * MemoryLayout<Float>.size)
-        var header = self
-        header.checksum = Self.fnv1a(data)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try encoder.encode(header)
-        let paramsPath = (directory as NSString).appendingPathComponent("params.bin")
-        let jsonPath = (directory as NSString).appendingPathComponent("model.json")
-        try data.write(to: URL(fileURLWithPath: paramsPath), options: .atomic)
-        try json.write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
-    }
-
-    /// Reads and verifies a checkpoint; returns the header and the parameters.
-    public static func load(from directory: String) throws -> (ModelCheckpoint, [Float]) {
-        let jsonPath = (directory as NSString).appendingPathComponent("model.json")
-        let paramsPath = (directory as NSString).appendingPathComponent("params.bin")
-        guard let json = FileManager.default.contents(atPath: jsonPath) else {
-            throw CheckpointError(file: jsonPath, "missing or unreadable (is \(directory) a checkpoint directory?)")
+        public init(config: AWDLSTMConfig, classCount: Int? = nil, headHidden: Int? = nil, statisticsCount: Int = 0) {
+            self.config = config
+            self.classCount = classCount
+            self.headHidden = headHidden
+            self.statisticsCount = statisticsCount
         }
-        let header: ModelCheckpoint
+    }
+
+    public let kind: Kind
+    public let shape: Shape
+    public var config: AWDLSTMConfig { shape.config }
+    /// Vocabulary tokens in id order, specials first, and the tokenizer settings.
+    public let vocabularyTokens: [String]
+    public let k: Int
+    public let stride: Int
+    /// Named tensors of `params`.
+    public let tensors: [CheckpointManifest.Tensor]
+    public var parameterCount: Int { params.count }
+    public let step: Int
+    /// The flat parameters and the BatchNorm running statistics.
+    public let params: [Float]
+    public let statistics: [Float]
+    /// The checkpoint folder read and its manifest (error messages name it).
+    public let path: String
+    public var manifestPath: String { (path as NSString).appendingPathComponent(CheckpointDirectory.manifestFile) }
+    /// "using RUN/checkpoints/step-N" plus any newer checkpoint skipped and why.
+    public let resolution: String
+
+    /// Loads the model of `path` (a run folder or a checkpoint folder).
+    /// - Parameters:
+    ///   - expected: the kind the caller needs; another kind is an error that says so.
+    ///   - role: how the caller names the path in messages (e.g. "--init-from").
+    /// - Throws: `CheckpointError` naming the file and field at fault.
+    public static func load(from path: String, expecting expected: Kind? = nil,
+                            role: String? = nil) throws -> ModelCheckpoint {
+        let resolved = try CheckpointDirectory.resolve(path)
+        let checkpoint = resolved.checkpoint, manifest = checkpoint.manifest, file = checkpoint.manifestPath
+        guard let kind = Kind(rawValue: manifest.kind) else {
+            throw CheckpointError(file: file, field: "kind", "is \"\(manifest.kind)\"")
+        }
+        if let expected, kind != expected {
+            throw CheckpointError(file: file, field: "kind", "is \(kind.article) checkpoint, but \(role ?? "this command") "
+                + "needs \(expected.article) checkpoint (written by `\(expected.writer)`)")
+        }
+        let shape: Shape
         do {
-            header = try JSONDecoder().decode(ModelCheckpoint.self, from: json)
+            shape = try manifest.model.decode(Shape.self)
         } catch {
-            throw CheckpointError(file: jsonPath, "not a valid checkpoint header: \(error)")
+            throw CheckpointError(file: file, field: "model", "does not describe a model: \(error)")
         }
-        guard header.format == format else {
-            throw CheckpointError(file: jsonPath, "field 'format' is \"\(header.format)\", expected \"\(format)\"")
+        if kind == .classifier, !((shape.classCount ?? 0) >= 2 && (shape.headHidden ?? 0) >= 1) {
+            throw CheckpointError(file: file, field: "model.classCount", "a classifier needs at least 2 classes and a "
+                + "head of at least 1 unit (class count \(shape.classCount.map(String.init) ?? "absent"), head "
+                + "\(shape.headHidden.map(String.init) ?? "absent"))")
         }
-        guard header.version == version else {
-            throw CheckpointError(file: jsonPath, "field 'version' is \(header.version); this build reads version \(version)")
+        do {
+            try shape.config.validate()
+        } catch {
+            throw CheckpointError(file: file, field: "model.config", "\(error)")
         }
-        guard let data = FileManager.default.contents(atPath: paramsPath) else {
-            throw CheckpointError(file: paramsPath, "missing or unreadable")
+        let params = try checkpoint.assemble("params", range: 0 ..< manifest.parameters.count)
+        var statistics: [Float] = []
+        if shape.statisticsCount > 0 {
+            statistics = try checkpoint.floats(statisticsTensor, shard: 0)
+            guard statistics.count == shape.statisticsCount else {
+                throw CheckpointError(file: file, field: "model.statisticsCount", "is \(shape.statisticsCount), the shard "
+                    + "holds \(statistics.count) statistics")
+            }
         }
-        guard data.count == header.parameterCount * MemoryLayout<Float>.size else {
-            throw CheckpointError(file: paramsPath, "has \(data.count) bytes, the header says \(header.parameterCount) floats "
-                + "(\(header.parameterCount * 4) bytes): truncated or from another model")
-        }
-        guard fnv1a(data) == header.checksum else {
-            throw CheckpointError(file: paramsPath, "checksum mismatch (corrupted): expected \(header.checksum), got \(fnv1a(data))")
-        }
-        let params = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        return (header, params)
+        let model = ModelCheckpoint(kind: kind, shape: shape, vocabularyTokens: manifest.vocabulary.tokens,
+                                    k: manifest.vocabulary.k, stride: manifest.vocabulary.stride,
+                                    tensors: manifest.parameters.tensors, step: manifest.step, params: params,
+                                    statistics: statistics, path: checkpoint.path, resolution: resolved.summary)
+        try model.validate(against: model.expectedLayout)
+        return model
     }
 
-    /// Checks that this checkpoint's tensors match `layout` by name and shape.
-    public func validate(against layout: ParameterLayout, file: String) throws {
+    /// The parameter layout of the model this checkpoint describes.
+    public var expectedLayout: ParameterLayout {
+        switch kind {
+        case .languageModel: return LanguageModelParameters(config: config).layout
+        case .classifier: return classifierParameters.layout
+        }
+    }
+
+    /// The classifier's parameters (kind classifier; a language model gets the default head).
+    public var classifierParameters: ClassifierParameters {
+        ClassifierParameters(config: config, classCount: shape.classCount ?? 2, headHidden: shape.headHidden ?? 50)
+    }
+
+    /// Checks that this checkpoint's tensors match `layout` by name, shape and size.
+    public func validate(against layout: ParameterLayout) throws {
         let mine = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for spec in layout.specs {
-            guard let t = mine[spec.name] else { throw CheckpointError(file: file, "has no tensor '\(spec.name)'") }
+            guard let t = mine[spec.name] else {
+                throw CheckpointError(file: manifestPath, field: "parameters.tensors",
+                                      "has no tensor '\(spec.name)' (\(kind.article) checkpoint with \(tensors.count) tensors)")
+            }
             guard t.shape == spec.shape else {
-                throw CheckpointError(file: file, "tensor '\(spec.name)' has shape \(t.shape), the model needs \(spec.shape)")
+                throw CheckpointError(file: manifestPath, field: "parameters.tensors",
+                                      "tensor '\(spec.name)' has shape \(t.shape), the model needs \(spec.shape)")
+            }
+            guard t.offset >= 0, t.offset + spec.count <= params.count else {
+                throw CheckpointError(file: manifestPath, field: "parameters.tensors",
+                                      "tensor '\(spec.name)' at offset \(t.offset) runs past the \(params.count) parameters")
             }
         }
     }
 
-    static func fnv1a(_ data: Data) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { raw in
-            for byte in raw { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        }
-        return String(h, radix: 16)
+    /// The values of tensor `name` (nil when the checkpoint has none).
+    public func tensor(_ name: String) -> (shape: [Int], values: ArraySlice<Float>)? {
+        guard let t = tensors.first(where: { $0.name == name }) else { return nil }
+        let count = t.shape.reduce(1, *)
+        return (t.shape, params[t.offset ..< t.offset + count])
     }
-}
 
-/// A checkpoint that cannot be read, naming the file.
-public struct CheckpointError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let message: String
-    public init(file: String, _ message: String) {
-        self.file = file
-        self.message = message
+    /// The vocabulary the model was trained with.
+    public func vocabulary() throws -> Vocabulary {
+        do {
+            return try Vocabulary(kmers: Array(vocabularyTokens.dropFirst(Vocabulary.specialTokens.count)), k: k, stride: stride)
+        } catch {
+            throw CheckpointError(file: manifestPath, field: "vocabulary", "\(error)")
+        }
     }
-    public var description: String { "\(file): \(message)" }
+
+    /// Name of the BatchNorm statistics tensor in shard 0.
+    static let statisticsTensor = "batchnorm.statistics"
+
+    init(kind: Kind, shape: Shape, vocabularyTokens: [String], k: Int, stride: Int, tensors: [CheckpointManifest.Tensor],
+         step: Int, params: [Float], statistics: [Float], path: String, resolution: String) {
+        self.kind = kind
+        self.shape = shape
+        self.vocabularyTokens = vocabularyTokens
+        self.k = k
+        self.stride = stride
+        self.tensors = tensors
+        self.step = step
+        self.params = params
+        self.statistics = statistics
+        self.path = path
+        self.resolution = resolution
+    }
 }

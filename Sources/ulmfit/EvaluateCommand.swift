@@ -13,7 +13,7 @@ struct EvaluateCommand: ParsableCommand {
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case train, valid, test }
 
-    @Option(help: "Classifier checkpoint directory (e.g. runs/classifier/model).") var model: String
+    @Option(help: "Classifier: a train-classifier run folder or one of its checkpoints (e.g. runs/classifier).") var model: String
     @Option(help: "A prepared dataset.csv (from `ulmfit prepare`).") var dataset: String
     @Option(help: "Split to evaluate: train, valid or test.") var split: Split = .test
     @Option(help: "Sequences per batch.") var batch = 64
@@ -25,6 +25,7 @@ struct EvaluateCommand: ParsableCommand {
         configureBLASForWorkers()
         let pool = try layout.makePool()
         let checkpoint = try ClassifierCheckpoint.load(from: model)
+        print("--model: \(checkpoint.model.resolution)")
         let encoder = try KmerEncoder(vocabulary: checkpoint.vocabulary())
         let part = try PreparedDataset.load(path: dataset)[DatasetSplit(rawValue: split.rawValue)!]
         guard part.count > 0 else { throw ValidationError("\(dataset) has no \(split.rawValue) split") }

@@ -20,7 +20,7 @@ struct TrainClassifierCommand: ParsableCommand {
             --stages all trains every group for --epochs epochs at --lr (the default without --encoder). \
             Writes to --out: metrics.jsonl/.csv (every step), valid.jsonl/.csv (every epoch: loss, accuracy, \
             MCC), test.json (test metrics and confusion matrix), predictions.csv (test split), loss.svg, \
-            accuracy.svg and model/ (weights and BatchNorm statistics; see `ulmfit evaluate`).
+            accuracy.svg and checkpoints/step-N/ (weights and BatchNorm statistics; see `ulmfit evaluate`).
             """)
 
     enum Stages: String, ExpressibleByArgument, CaseIterable { case ulmfit, all }
@@ -28,7 +28,7 @@ struct TrainClassifierCommand: ParsableCommand {
     @Option(help: "A prepared dataset.csv (from `ulmfit prepare`).")
     var dataset: String
 
-    @Option(help: "Language-model checkpoint directory whose encoder starts the classifier (e.g. runs/finetune/model).")
+    @Option(help: "Language model whose encoder starts the classifier: a train-lm run folder or one of its checkpoints (e.g. runs/finetune).")
     var encoder: String?
 
     @Option(help: "Vocabulary JSON when training from scratch (default: built from the train split).")
@@ -78,12 +78,12 @@ struct TrainClassifierCommand: ParsableCommand {
 
         var vocabulary: Vocabulary
         let config: AWDLSTMConfig
-        var checkpoint: (ModelCheckpoint, [Float])?
+        var checkpoint: ModelCheckpoint?
         if let encoder {
-            checkpoint = try ModelCheckpoint.load(from: encoder)
-            let header = checkpoint!.0
-            vocabulary = try Vocabulary(kmers: Array(header.vocabularyTokens.dropFirst(Vocabulary.specialTokens.count)),
-                                        k: header.k, stride: header.stride)
+            let header = try ModelCheckpoint.load(from: encoder, expecting: .languageModel, role: "--encoder")
+            print("--encoder: \(header.resolution)")
+            checkpoint = header
+            vocabulary = try header.vocabulary()
             config = EncoderTransfer.classifierConfig(of: header, dropMult: dropMult)
         } else {
             if let vocab {
@@ -102,13 +102,11 @@ struct TrainClassifierCommand: ParsableCommand {
         let data = try EncodedClassificationData(dataset: prepared, encoder: KmerEncoder(vocabulary: vocabulary), source: dataset)
 
         var initial: [Float]?
-        if let (header, params) = checkpoint, let encoder {
+        if let header = checkpoint {
             let parameters = ClassifierParameters(config: config, classCount: data.classCount)
-            let (values, copied) = try EncoderTransfer.initialParameters(
-                for: parameters, seed: seed, checkpoint: header, params: params,
-                file: (encoder as NSString).appendingPathComponent("model.json"))
+            let (values, copied) = try EncoderTransfer.initialParameters(for: parameters, seed: seed, checkpoint: header)
             initial = values
-            print("encoder: \(copied.count) tensors from \(encoder) (\(header.kind), step \(header.step))")
+            print("encoder: \(copied.count) tensors from \(header.path) (\(header.kind.rawValue), step \(header.step))")
         }
         var trainerOptions = ClassifierTrainerOptions()
         trainerOptions.batchSize = batch

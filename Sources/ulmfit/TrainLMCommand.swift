@@ -14,8 +14,9 @@ struct TrainLMCommand: ParsableCommand {
         abstract: "Train the AWD-LSTM language model on genomes (--fasta) or a prepared dataset (--dataset).",
         discussion: """
             Writes to --out: vocab.json, metrics.jsonl/.csv (every step: loss, learning rate, tokens/s, \
-            time split), valid.jsonl/.csv, loss.svg and model/ (the final weights). With --init-from \
-            the weights start from a language-model checkpoint (fine-tuning); its vocabulary is used.
+            time split), valid.jsonl/.csv, loss.svg and checkpoints/step-N/ (sharded checkpoints). With \
+            --init-from the weights start from a language model (a run folder or one of its \
+            checkpoints; fine-tuning); its vocabulary is used.
             With --config FILE the settings come from a YAML file (configs/*.yaml); flags given on the \
             command line override it.
             """)
@@ -35,7 +36,7 @@ struct TrainLMCommand: ParsableCommand {
     @Option(help: "Vocabulary JSON (default: built from the training data and saved to OUT/vocab.json).")
     var vocab: String?
 
-    @Option(help: "Start from this language-model checkpoint directory (fine-tuning).")
+    @Option(help: "Start from this language model: a train-lm run folder or one of its checkpoints (fine-tuning).")
     var initFrom: String?
 
     @Option(help: "k-mer size when building the vocabulary (default: 5).") var k: Int?
@@ -133,12 +134,15 @@ struct TrainLMCommand: ParsableCommand {
         let pool = try layout.makePool(config: s.layout)
         try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
 
-        var initial: (ModelCheckpoint, [Float])?
-        if let initFrom = s.initFrom { initial = try ModelCheckpoint.load(from: initFrom) }
+        var initial: ModelCheckpoint?
+        if let initFrom = s.initFrom {
+            let checkpoint = try ModelCheckpoint.load(from: initFrom, expecting: .languageModel, role: "--init-from")
+            print("--init-from: \(checkpoint.resolution)")
+            initial = checkpoint
+        }
         var vocabulary: Vocabulary
         if let initial {
-            vocabulary = try Vocabulary(kmers: Array(initial.0.vocabularyTokens.dropFirst(Vocabulary.specialTokens.count)),
-                                        k: initial.0.k, stride: initial.0.stride)
+            vocabulary = try initial.vocabulary()
         } else if let vocab = s.vocab {
             vocabulary = try Vocabulary.load(from: vocab)
         } else {
@@ -152,12 +156,10 @@ struct TrainLMCommand: ParsableCommand {
                                              seed: s.seed, maxBases: s.maxBases)
         corpus.summaries.forEach { print($0) }
 
-        var modelConfig = initial?.0.config ?? AWDLSTMConfig(vocabSize: vocabulary.count, embeddingSize: s.emb,
+        var modelConfig = initial?.config ?? AWDLSTMConfig(vocabSize: vocabulary.count, embeddingSize: s.emb,
                                                             hiddenSize: s.hidden, layerCount: s.layers)
         modelConfig = modelConfig.scaled(dropMult: s.dropMult)
-        if let initial, let initFrom = s.initFrom {
-            try initial.0.validate(against: LanguageModelParameters(config: modelConfig).layout, file: initFrom + "/model.json")
-        }
+        if let initial { try initial.validate(against: LanguageModelParameters(config: modelConfig).layout) }
         var trainerOptions = LanguageModelTrainerOptions()
         trainerOptions.batchSize = s.batch
         trainerOptions.bptt = s.bptt
@@ -176,7 +178,7 @@ struct TrainLMCommand: ParsableCommand {
         print(pool.layout.table())
         _ = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
                                  trainerOptions: trainerOptions, options: options, pool: pool,
-                                 initialParameters: initial?.1)
+                                 initialParameters: initial?.params)
     }
 
     private func buildVocabulary(_ s: Settings) throws -> Vocabulary {

@@ -12,7 +12,7 @@ struct ULMFiT: ParsableCommand {
             PrepareCommand.self,
             VocabCommand.self,
             TrainLMCommand.self,
-            TrainClassifierCommand.self, EvaluateCommand.self,
+            TrainClassifierCommand.self, EvaluateCommand.self, ExportCommand.self,
             TopologyCommand.self,
             BenchCommand.self,
         ])

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Testing
 import GenomicData
@@ -72,8 +73,9 @@ import Training
         #expect(test.metrics.total == 40)
 
         for file in ["metrics.jsonl", "metrics.csv", "valid.jsonl", "valid.csv", "test.json", "predictions.csv",
-                     "loss.svg", "accuracy.svg", "model/model.json", "model/params.bin", "model/statistics.bin",
-                     "model/classifier.json"] {
+                     "loss.svg", "accuracy.svg", "checkpoints/latest", "checkpoints/step-000030/manifest.json",
+                     "checkpoints/step-000030/SHA256SUMS", "checkpoints/step-000030/shard-00000-of-00002.safetensors",
+                     "checkpoints/step-000030/shard-00001-of-00002.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "missing \(file)")
         }
         let steps = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
@@ -84,8 +86,8 @@ import Training
         #expect(json["confusion"] as? [[Int]] == test.metrics.confusion)
 
         // The saved classifier (weights and BatchNorm statistics) gives the same test results.
-        let checkpoint = try ClassifierCheckpoint.load(from: out + "/model")
-        #expect(checkpoint.model.step == 30 && checkpoint.classCount == 2 && checkpoint.model.kind == "classifier")
+        let checkpoint = try ClassifierCheckpoint.load(from: out)
+        #expect(checkpoint.model.step == 30 && checkpoint.classCount == 2 && checkpoint.model.kind == .classifier)
         #expect(try checkpoint.vocabulary() == vocabulary)
         let again = try checkpoint.evaluate(sequences: data[.test].sequences, labels: data[.test].labels, pool: pool, batchSize: 16)
         #expect(again.metrics == test.metrics)
@@ -106,7 +108,7 @@ import Training
         let summary = try runClassifier(data: data, vocabulary: vocabulary, config: Self.config, trainerOptions: trainer,
                                         options: options, pool: Self.pool(), initialParameters: initial, log: { _ in })
         #expect(summary.steps == 2)
-        let saved = try ClassifierCheckpoint.load(from: out + "/model").params
+        let saved = try ClassifierCheckpoint.load(from: out).params
         for spec in parameters.layout.specs {
             let same = saved[spec.range] == initial[spec.range]
             #expect(same == EncoderTransfer.isEncoderTensor(spec.name), "\(spec.name) \(same ? "unchanged" : "changed")")
@@ -123,30 +125,24 @@ import Training
         #expect(stages[3].learningRates == .slice(lower: 1e-3 / spread, upper: 1e-3))
     }
 
-    @Test func classifierCheckpointDamageIsNamed() throws {
+    @Test func classifierCheckpointsRoundTripAndDamageIsNamed() throws {
         let parameters = ClassifierParameters(config: Self.config, classCount: 3)
         let params = (0 ..< parameters.layout.count).map { Float($0) }
         let statistics = (0 ..< parameters.statisticsCount).map { Float($0) * 0.5 }
-        let dir = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try ClassifierCheckpoint.save(parameters: parameters, params: params, statistics: statistics,
-                                      vocabulary: (try Self.vocabulary().tokens, 1, 1), step: 4, to: dir)
-        let loaded = try ClassifierCheckpoint.load(from: dir)
+        let run = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        let folder = try CheckpointTestSupport.writeClassifier(run: run, parameters: parameters, params: params,
+                                                               statistics: statistics, vocabulary: Self.vocabulary(), step: 4)
+        let loaded = try ClassifierCheckpoint.load(from: run)
         #expect(loaded.params == params && loaded.statistics == statistics && loaded.classCount == 3 && loaded.headHidden == 50)
 
-        var data = try Data(contentsOf: URL(fileURLWithPath: dir + "/statistics.bin"))
-        data[5] ^= 0x10
-        try data.write(to: URL(fileURLWithPath: dir + "/statistics.bin"))
-        #expect { try ClassifierCheckpoint.load(from: dir) } throws: {
-            "\($0)".contains("statistics.bin") && "\($0)".contains("checksum")
+        // The statistics live in shard 0: damage there is named.
+        let shard = folder + "/" + CheckpointWriter.shardFileName(0, of: 2)
+        var data = try Data(contentsOf: URL(fileURLWithPath: shard))
+        data[data.count - 5] ^= 0x10
+        try data.write(to: URL(fileURLWithPath: shard))
+        #expect { try ClassifierCheckpoint.load(from: folder) } throws: {
+            "\($0)".contains("shard-00000-of-00002.safetensors") && "\($0)".contains("checksum")
         }
-        try FileManager.default.removeItem(atPath: dir + "/classifier.json")
-        #expect { try ClassifierCheckpoint.load(from: dir) } throws: { "\($0)".contains("classifier.json") }
-
-        // A language-model checkpoint is not a classifier.
-        let lm = LanguageModelParameters(config: Self.config)
-        try ModelCheckpoint(kind: "language-model", config: Self.config, vocabularyTokens: [], k: 1, stride: 1,
-                            layout: lm.layout, step: 1).save(params: [Float](repeating: 0, count: lm.layout.count), to: dir)
-        #expect { try ClassifierCheckpoint.load(from: dir) } throws: { "\($0)".contains("not a classifier") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Checkpoint
 import Kernels
 import Model
 @testable import Pipeline
@@ -10,11 +11,15 @@ import Testing
     static let lmConfig = AWDLSTMConfig(vocabSize: 7, embeddingSize: 4, hiddenSize: 5, layerCount: 2)
 
     /// A language-model checkpoint header and distinctive parameters (value = 1000 + index).
-    static func languageModel(_ config: AWDLSTMConfig = lmConfig) -> (ModelCheckpoint, [Float], LanguageModelParameters) {
+    static func languageModel(_ config: AWDLSTMConfig = lmConfig, dropping: String? = nil,
+                              keep: Int? = nil) -> (ModelCheckpoint, [Float], LanguageModelParameters) {
         let parameters = LanguageModelParameters(config: config)
         let params = (0 ..< parameters.layout.count).map { Float(1000 + $0) }
-        let header = ModelCheckpoint(kind: "language-model", config: config, vocabularyTokens: [], k: 1, stride: 1,
-                                     layout: parameters.layout, step: 3)
+        let tensors = parameters.layout.specs.filter { $0.name != dropping }
+            .map { CheckpointManifest.Tensor(name: $0.name, shape: $0.shape, offset: $0.offset) }
+        let header = ModelCheckpoint(kind: .languageModel, shape: .init(config: config), vocabularyTokens: [], k: 1, stride: 1,
+                                     tensors: tensors, step: 3, params: Array(params.prefix(keep ?? params.count)),
+                                     statistics: [], path: "lm/checkpoints/step-000003", resolution: "")
         return (header, params, parameters)
     }
 
@@ -23,8 +28,7 @@ import Testing
         let config = EncoderTransfer.classifierConfig(of: header, dropMult: 0.5)
         #expect(config.hiddenSize == 5 && config.inputP == 0.2 && config.weightP == 0.25)
         let classifier = ClassifierParameters(config: config, classCount: 2)
-        let (params, copied) = try EncoderTransfer.initialParameters(for: classifier, seed: 9, checkpoint: header,
-                                                                      params: lmParams, file: "lm/model.json")
+        let (params, copied) = try EncoderTransfer.initialParameters(for: classifier, seed: 9, checkpoint: header)
         #expect(copied == ["encoder.weight"] + (0 ..< 2).flatMap { l in
             ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map { "rnns.\(l).\($0)" } })
         let fresh = FloatBuffer(count: classifier.layout.count), statistics = FloatBuffer(count: classifier.statisticsCount)
@@ -37,17 +41,16 @@ import Testing
     }
 
     @Test func mismatchedOrIncompleteCheckpointsAreRefused() throws {
-        let (header, params, _) = Self.languageModel(AWDLSTMConfig(vocabSize: 7, embeddingSize: 4, hiddenSize: 6, layerCount: 2))
+        let (header, _, _) = Self.languageModel(AWDLSTMConfig(vocabSize: 7, embeddingSize: 4, hiddenSize: 6, layerCount: 2))
         let classifier = ClassifierParameters(config: .classifier(vocabSize: 7, embeddingSize: 4, hiddenSize: 5, layerCount: 2))
-        #expect { try EncoderTransfer.initialParameters(for: classifier, seed: 1, checkpoint: header, params: params, file: "lm/model.json") }
-            throws: { "\($0)".contains("lm/model.json") && "\($0)".contains("rnns.0.weight_ih") && "\($0)".contains("[24, 4]") }
-        var missing = Self.languageModel().0
-        missing.tensors.removeAll { $0.name == "rnns.1.bias_hh" }
-        #expect { try EncoderTransfer.initialParameters(for: classifier, seed: 1, checkpoint: missing, params: params, file: "x.json") }
-            throws: { "\($0)".contains("x.json") && "\($0)".contains("has no tensor 'rnns.1.bias_hh'") }
-        let (good, goodParams, _) = Self.languageModel()
-        #expect { try EncoderTransfer.initialParameters(for: classifier, seed: 1, checkpoint: good,
-                                                        params: Array(goodParams.prefix(50)), file: "y.json") }
-            throws: { "\($0)".contains("y.json") && "\($0)".contains("runs past the end") }
+        let manifest = "lm/checkpoints/step-000003/manifest.json"
+        #expect { try EncoderTransfer.initialParameters(for: classifier, seed: 1, checkpoint: header) }
+            throws: { "\($0)".contains(manifest) && "\($0)".contains("rnns.0.weight_ih") && "\($0)".contains("[24, 4]") }
+        let missing = Self.languageModel(dropping: "rnns.1.bias_hh").0
+        #expect { try EncoderTransfer.initialParameters(for: classifier, seed: 1, checkpoint: missing) }
+            throws: { "\($0)".contains(manifest) && "\($0)".contains("has no tensor 'rnns.1.bias_hh'") }
+        let short = Self.languageModel(keep: 50).0
+        #expect { try EncoderTransfer.initialParameters(for: classifier, seed: 1, checkpoint: short) }
+            throws: { "\($0)".contains(manifest) && "\($0)".contains("runs past the end") }
     }
 }

@@ -37,12 +37,13 @@ import Training
         #expect(first.step == 0 && last.step == 40)
         print("validation loss \(first.loss) -> \(last.loss)")
         #expect(last.loss < first.loss - 0.1, "validation loss \(first.loss) -> \(last.loss)")
-        for file in ["metrics.jsonl", "metrics.csv", "valid.jsonl", "loss.svg", "model/model.json", "model/params.bin"] {
+        for file in ["metrics.jsonl", "metrics.csv", "valid.jsonl", "loss.svg", "checkpoints/latest",
+                     "checkpoints/step-000040/manifest.json"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "missing \(file)")
         }
         let lines = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 40)
-        let (checkpoint, params) = try ModelCheckpoint.load(from: out + "/model")
-        #expect(checkpoint.step == 40 && checkpoint.config == config && params.count == checkpoint.parameterCount)
+        let checkpoint = try ModelCheckpoint.load(from: out, expecting: .languageModel)
+        #expect(checkpoint.step == 40 && checkpoint.config == config && checkpoint.params.count == checkpoint.parameterCount)
     }
 }

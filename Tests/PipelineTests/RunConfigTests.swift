@@ -177,7 +177,7 @@ import Testing
         #expect(pretrain.training.lr == 2e-3 && pretrain.training.batch == 64 && pretrain.training.bptt == 70)
         #expect(pretrain.out == "runs/pretrain")
         let finetune = try RunConfig.load(path: dir.appendingPathComponent("finetune-human.yaml").path)
-        #expect(finetune.data == RunConfig.DataSection(dataset: "runs/human/dataset.csv", initFrom: "runs/pretrain/model"))
+        #expect(finetune.data == RunConfig.DataSection(dataset: "runs/human/dataset.csv", initFrom: "runs/pretrain"))
         #expect(finetune.training.lr == 1e-3)
     }
 
