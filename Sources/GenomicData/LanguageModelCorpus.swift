@@ -68,15 +68,44 @@ public struct LanguageModelCorpus: Sendable {
         return corpus
     }
 
-    /// The train and valid splits of a prepared dataset, one document per sequence. Throws as
-    /// `fromFasta` does.
-    public static func fromPreparedDataset(path: String, encoder: KmerEncoder) throws -> LanguageModelCorpus {
+    /// A prepared dataset's sequences as documents, one per sequence (fine-tuning the LM on the
+    /// target corpus). Throws as `fromFasta` does.
+    /// - Parameters:
+    ///   - splits: `[.train]`: the train split trains, the valid split validates. `[.train,
+    ///     .valid]`: both train (ULMFiT fine-tunes on all the task's text; labels are never
+    ///     read), except a held-out `validFraction` of them, drawn with `seed`, that validates.
+    ///     The test split is refused: it stays unseen until the classifier's final evaluation.
+    public static func fromPreparedDataset(path: String, encoder: KmerEncoder, splits: [DatasetSplit] = [.train],
+                                           validFraction: Double = 0.1, seed: UInt64 = 42) throws -> LanguageModelCorpus {
+        guard !splits.contains(.test) else {
+            throw DataError(file: path, "the language model may train on the train and valid splits, not test: "
+                            + "the test split stays unseen until the classifier's final evaluation")
+        }
+        guard splits.contains(.train) else { throw DataError(file: path, "the language model needs the train split") }
         let dataset = try PreparedDataset.load(path: path)
         var corpus = LanguageModelCorpus()
-        corpus.train = dataset[.train].sequences.map(encoder.encode)
-        corpus.valid = dataset[.valid].sequences.map(encoder.encode)
-        corpus.bases = dataset[.train].sequences.reduce(0) { $0 + $1.count }
-        corpus.summaries.append("\(path): \(dataset[.train].count) train and \(dataset[.valid].count) valid sequences")
+        if splits.contains(.valid) {
+            guard validFraction > 0 && validFraction < 1 else {
+                throw DataError(field: "validFraction", "must be in (0, 1) to hold out validation sequences, got \(validFraction)")
+            }
+            let sequences = dataset[.train].sequences + dataset[.valid].sequences
+            for (i, sequence) in sequences.enumerated() {
+                var r = CounterRandom(seed: seed, RandomPurpose.datasetSplit.rawValue, 0x4654, UInt64(i))
+                if Double(r.nextUnitFloat()) < validFraction {
+                    corpus.valid.append(encoder.encode(sequence))
+                } else {
+                    corpus.train.append(encoder.encode(sequence))
+                    corpus.bases += sequence.count
+                }
+            }
+            corpus.summaries.append("\(path): train and valid splits (\(sequences.count) sequences), "
+                                    + "\(corpus.train.count) train and \(corpus.valid.count) held out")
+        } else {
+            corpus.train = dataset[.train].sequences.map(encoder.encode)
+            corpus.valid = dataset[.valid].sequences.map(encoder.encode)
+            corpus.bases = dataset[.train].sequences.reduce(0) { $0 + $1.count }
+            corpus.summaries.append("\(path): \(dataset[.train].count) train and \(dataset[.valid].count) valid sequences")
+        }
         guard corpus.trainTokens > 0 else { throw DataError(file: path, "the train split is empty") }
         try corpus.checkUnknownTokens(vocabulary: encoder.vocabulary, data: path)
         return corpus

@@ -33,6 +33,14 @@ struct TrainLMCommand: ParsableCommand {
     @Option(help: "A prepared dataset.csv (from `ulmfit prepare`): train on its train split, validate on valid.")
     var dataset: String?
 
+    enum CorpusSplits: String, ExpressibleByArgument, CaseIterable {
+        case train
+        case trainValid = "train+valid"
+        var splits: [DatasetSplit] { self == .train ? [.train] : [.train, .valid] }
+    }
+    @Option(help: "With --dataset: train on its train split and validate on valid (train), or train on both and validate on a held-out --valid-fraction of them (train+valid). The test split is never read.")
+    var corpusSplits: CorpusSplits = .train
+
     @Option(help: "Vocabulary JSON (default: built from the training data and saved to OUT/vocab.json).")
     var vocab: String?
 
@@ -151,7 +159,10 @@ struct TrainLMCommand: ParsableCommand {
         try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json"))
         let encoder = try KmerEncoder(vocabulary: vocabulary)
 
-        let corpus = try s.dataset.map { try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder) }
+        let corpus = try s.dataset.map {
+            try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder, splits: corpusSplits.splits,
+                                                        validFraction: s.validFraction, seed: s.seed)
+        }
             ?? LanguageModelCorpus.fromFasta(paths: s.fastaPaths, encoder: encoder, validFraction: s.validFraction,
                                              seed: s.seed, maxBases: s.maxBases)
         corpus.summaries.forEach { print($0) }
