@@ -24,6 +24,6 @@ $ulmfit train-lm --config configs/finetune-human.yaml \
   --dataset "$out/human/dataset.csv" --init-from "$out/pretrain" --out "$out/finetune" "$@"
 $ulmfit train-classifier --dataset "$out/human/dataset.csv" --encoder "$out/finetune" \
   --lr 2e-2 --epochs 2 --out "$out/classifier" "$@"
-metric() { sed -n "s/^ *\"$1\" : \([-0-9.eE+]*\),*\$/\1/p" "$out/classifier/test.json"; }
+metric() { sed -n "s/^ *\"$1\" : \([-0-9.eE+]*\),*\$/\1/p" "$out/classifier/test.json" | head -1; }
 echo "done: see $out/pretrain, $out/finetune and $out/classifier (metrics.csv, loss.svg, checkpoints/)"
 echo "classifier on the test split: accuracy $(metric accuracy), MCC $(metric mcc)"

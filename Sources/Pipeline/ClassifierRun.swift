@@ -134,7 +134,8 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
             summary.validation.append((epoch, trainer.step, v))
             validLog.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
                              ("loss", .number(v.loss)), ("accuracy", .number(v.metrics.accuracy)),
-                             ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1))])
+                             ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1)),
+                             ("auc", v.metrics.auc.map { .number($0) } ?? .text(""))])
             log("valid epoch \(epoch) (step \(trainer.step)): \(v.summaryLine)")
         }
     }

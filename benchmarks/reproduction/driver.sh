@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The experiments behind the README's reproduction table (issue 14): every run, in order, from one
+# release binary copy, under `nice -n 19` (the machine is shared), outputs under $EXP (not in the
+# repository). A run whose output is complete is skipped, so the script can be rerun after a stop.
+#
+#   benchmarks/reproduction/driver.sh PHASE...     e.g.  driver.sh corpus
+#
+# Environment: EXP (default /work/exp), ULMFIT (default $EXP/bin/ulmfit: copy a release build
+# there, so rebuilding does not disturb running experiments), DATA (default ../shared/data),
+# WORKERS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EXP=${EXP:-/work/exp}
+U=${ULMFIT:-$EXP/bin/ulmfit}
+DATA=${DATA:-../shared/data}
+WORKERS=${WORKERS:-2}
+mkdir -p "$EXP/logs"
+
+# run NAME COMMAND...: runs the command unless it already completed (marker $EXP/done/NAME,
+# written when it exits 0); its output goes to $EXP/logs/NAME.log, the command to NAME.cmd.
+run() {
+  local name=$1; shift
+  if [ -e "$EXP/done/$name" ]; then echo "skip $name (done)"; return; fi
+  echo "$(date +%H:%M:%S) start $name"
+  mkdir -p "$EXP/done"
+  echo "$*" > "$EXP/logs/$name.cmd"
+  nice -n 19 "$@" > "$EXP/logs/$name.log" 2>&1
+  date +%s > "$EXP/done/$name"
+  echo "$(date +%H:%M:%S) done $name"
+}
+
+# The human non-TATA subset, seed 42 (train 6,910 / valid 767 / test 1,356), and tune.csv: the
+# same train and valid rows, with the valid rows again in place of the test rows, so that runs
+# choosing settings never read the test split (their test.json is a second valid evaluation).
+human() {
+  run prepare-human \
+    "$U" prepare --csv "$DATA/human_promoters/cnnprom_human_nontata_9034.csv.gz" --seed 42 --out "$EXP/data/human"
+  if [ ! -e "$EXP/data/human/tune.csv" ]; then
+    awk -F, 'NR==1{print; next} $3=="train"||$3=="valid"{print} $3=="valid"{v[++n]=$1","$2",test"}
+             END{for(i=1;i<=n;i++) print v[i]}' "$EXP/data/human/dataset.csv" > "$EXP/data/human/tune.csv.tmp"
+    mv "$EXP/data/human/tune.csv.tmp" "$EXP/data/human/tune.csv"
+  fi
+}
+
+TINY=(--emb 64 --hidden 128 --layers 3)
+GENOMES="$DATA/genomes"
+
+# Which pretraining corpus helps the classifier most, at one pretraining budget (840 steps of
+# 64 x 70 tokens = 10 epochs of the human chunk): the human chunk alone, or mixed with the fly
+# upstream regions and the worm chromosome X (documents shuffled, so 840 steps see a sample of
+# all three). Each LM is fine-tuned on the promoters' train + valid sequences and feeds a
+# classifier trained on tune.csv (validation only).
+corpus() {
+  human
+  run tune-scratch-tiny \
+    "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --k 5 --stride 2 "${TINY[@]}" \
+      --stages all --lr 1e-2 --epochs 5 --seed 1 --workers "$WORKERS" --out "$EXP/tune/scratch-tiny"
+  run lm-human-tiny \
+    "$U" train-lm --fasta "$GENOMES/human_chr22_20-21M.fa.gz" --k 5 --stride 2 "${TINY[@]}" \
+      --epochs 10 --lr 1e-2 --seed 42 --workers "$WORKERS" --out "$EXP/lm/human-tiny"
+  run lm-mix-tiny \
+    "$U" train-lm --fasta "$GENOMES/human_chr22_20-21M.fa.gz" --fasta "$GENOMES/drosophila_upstream2000.fa.gz" \
+      --fasta "$GENOMES/celegans_chrX.fa.gz" --k 5 --stride 2 --valid-fraction 0.02 "${TINY[@]}" \
+      --epochs 1 --max-steps 840 --lr 1e-2 --seed 42 --workers "$WORKERS" --out "$EXP/lm/mix-tiny"
+  for c in human mix; do
+    run ft-$c-tiny \
+      "$U" train-lm --dataset "$EXP/data/human/dataset.csv" --corpus-splits train+valid \
+        --init-from "$EXP/lm/$c-tiny" --epochs 5 --lr 5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ft-$c-tiny"
+    run tune-ft-$c-tiny \
+      "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --encoder "$EXP/lm/ft-$c-tiny" \
+        --lr 2e-2 --epochs 2 --seed 1 --workers "$WORKERS" --out "$EXP/tune/ft-$c-tiny"
+  done
+}
+
+for phase in "$@"; do "$phase"; done
