@@ -12,7 +12,7 @@ struct ULMFiT: ParsableCommand {
             PrepareCommand.self,
             VocabCommand.self,
             TrainLMCommand.self,
-            TrainClassifierCommand.self, EvaluateCommand.self, ExportCommand.self,
+            TrainClassifierCommand.self, EvaluateCommand.self, PredictCommand.self, ScanCommand.self, ExportCommand.self,
             TopologyCommand.self,
             BenchCommand.self,
         ])
