@@ -1,5 +1,6 @@
 import Foundation
 import GenomicData
+import Reporting
 
 /// `ulmfit scan`: slides a two-class classifier along long sequences (chromosomes) and writes
 /// the probability of class 1 (promoter) of every window as a bedGraph track, plus the
@@ -27,6 +28,8 @@ public enum GenomeScan {
         public var top = 100
         /// Windows per call of the classifier.
         public var batch = 256
+        /// A region `chr:start-end` (1-based, inclusive) to draw into `scan.svg`; nil: no chart.
+        public var plot: String?
         public init() {}
     }
 
@@ -98,7 +101,12 @@ public enum GenomeScan {
 
         try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
         try write(bedGraph(tracks, options: options, source: genome), to: path(outDirectory, "scan.bedGraph"))
-        try write(topBED(tracks, options: options), to: path(outDirectory, "top.bed"))
+        let top = topWindows(tracks, options: options)
+        try write(topBED(top, tracks: tracks, options: options), to: path(outDirectory, "top.bed"))
+        if let plot = options.plot {
+            try chart(tracks, top: top, region: plot, options: options, source: genome)
+                .write(to: path(outDirectory, "scan.svg"))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: URL(fileURLWithPath: path(outDirectory, "scan.json")), options: .atomic)
@@ -109,14 +117,17 @@ public enum GenomeScan {
     /// start) map to (`chr`, start - 1); any other header to (its first word, 0).
     static func region(header: String, index: Int) -> (chrom: String, offset: Int) {
         let word = header.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
-        if let colon = word.lastIndex(of: ":") {
-            let range = word[word.index(after: colon)...].replacingOccurrences(of: ",", with: "").split(separator: "-")
-            if range.count == 2, let from = Int(range[0]), let to = Int(range[1]), from >= 1, to >= from,
-               colon != word.startIndex {
-                return (String(word[..<colon]), from - 1)
-            }
-        }
+        if let r = parseRegion(word) { return (r.chrom, r.start) }
         return (word.isEmpty ? "record\(index + 1)" : word, 0)
+    }
+
+    /// `chr:start-end` (1-based, inclusive, commas allowed) as a 0-based half-open range; nil
+    /// for anything else.
+    static func parseRegion(_ text: String) -> (chrom: String, start: Int, end: Int)? {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else { return nil }
+        let range = text[text.index(after: colon)...].replacingOccurrences(of: ",", with: "").split(separator: "-")
+        guard range.count == 2, let from = Int(range[0]), let to = Int(range[1]), from >= 1, to >= from else { return nil }
+        return (String(text[..<colon]), from - 1, to)
     }
 
     /// Class-1 probability of every window of `sequence` (NaN where the window overlaps a
@@ -176,10 +187,12 @@ public enum GenomeScan {
         return text
     }
 
-    /// The best `options.top` mutually non-overlapping windows of all tracks, as BED6 lines in
-    /// track and position order.
-    static func topBED(_ tracks: [Track], options: Options) -> String {
-        struct Pick { var track: Int; var index: Int; var score: Float }
+    /// One of the top windows: track, window index, score and rank (1 = best).
+    struct Pick { var track: Int; var index: Int; var score: Float; var rank = 0 }
+
+    /// The best `options.top` mutually non-overlapping windows of all tracks, ranked, in track
+    /// and position order.
+    static func topWindows(_ tracks: [Track], options: Options) -> [Pick] {
         var picks: [Pick] = []
         for (t, track) in tracks.enumerated() {
             // Greedy non-maximum suppression within the record: windows i, j overlap when their
@@ -193,15 +206,48 @@ public enum GenomeScan {
             picks += chosen.map { Pick(track: t, index: $0, score: track.scores[$0]) }
         }
         picks.sort { $0.score > $1.score || ($0.score == $1.score && ($0.track, $0.index) < ($1.track, $1.index)) }
-        let ranked = picks.prefix(options.top).enumerated().map { (rank: $0.offset + 1, pick: $0.element) }
-            .sorted { ($0.pick.track, $0.pick.index) < ($1.pick.track, $1.pick.index) }
+        return picks.prefix(options.top).enumerated().map { var p = $0.element; p.rank = $0.offset + 1; return p }
+            .sorted { ($0.track, $0.index) < ($1.track, $1.index) }
+    }
+
+    /// BED6 lines of the top windows (name `topN_pP`, score 1000 x P).
+    static func topBED(_ picks: [Pick], tracks: [Track], options: Options) -> String {
         var text = ""
-        for (rank, pick) in ranked {
+        for pick in picks {
             let track = tracks[pick.track], start = track.offset + pick.index * options.step
-            text += "\(track.chrom)\t\(start)\t\(start + options.window)\ttop\(rank)_p\(String(format: "%.4f", pick.score))\t"
+            text += "\(track.chrom)\t\(start)\t\(start + options.window)\ttop\(pick.rank)_p\(String(format: "%.4f", pick.score))\t"
                 + "\(Int((pick.score * 1000).rounded()))\t.\n"
         }
         return text
+    }
+
+    /// The track over `region` (`chr:start-end`, 1-based inclusive) as a chart: P(class 1) at
+    /// each window's centre (in Mb), gaps where windows were skipped, the top windows marked.
+    /// - Throws: `DataError` when the region is malformed or holds no scored window.
+    static func chart(_ tracks: [Track], top: [Pick], region: String, options: Options, source: String) throws -> SVGLineChart {
+        guard let (chrom, from, end) = parseRegion(region), let t = tracks.firstIndex(where: { $0.chrom == chrom }) else {
+            throw DataError(field: "plot", "\(region) is not a region chr:start-end of a scanned record "
+                            + "(records: \(tracks.map(\.chrom).joined(separator: ", ")))")
+        }
+        let track = tracks[t], half = Double(options.window) / 2
+        func centre(_ i: Int) -> Double { (Double(track.offset + i * options.step) + half) / 1e6 }
+        let inside = track.scores.indices.filter { (Double(from) ... Double(end)).contains(centre($0) * 1e6) }
+        guard inside.contains(where: { !track.scores[$0].isNaN }) else {
+            throw DataError(field: "plot", "no scored window has its centre in \(region)")
+        }
+        let line = inside.map { (x: centre($0), y: Double(track.scores[$0])) }
+        // Markers only: a NaN between the points keeps them unconnected.
+        let marks = top.filter { $0.track == t && inside.contains($0.index) }
+            .flatMap { [(x: centre($0.index), y: Double($0.score)), (x: centre($0.index), y: Double.nan)] }
+        var chart = SVGLineChart(
+            title: "ulmfit scan of \((source as NSString).lastPathComponent): \(options.window)-nt windows every \(options.step) nt",
+            xLabel: "position on \(chrom) (Mb, window centre)", yLabel: "P(promoter)",
+            series: [.init(name: "P(promoter)", points: line)])
+        if !marks.isEmpty { chart.series.append(.init(name: "top windows (top.bed)", points: marks, markers: true)) }
+        chart.yRange = (0, 1)
+        chart.width = 960
+        chart.height = 360
+        return chart
     }
 
     private static func write(_ text: String, to path: String) throws {

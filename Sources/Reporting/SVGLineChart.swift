@@ -7,6 +7,7 @@ import Foundation
 public struct SVGLineChart: Sendable {
     public struct Series: Sendable {
         public var name: String
+        /// A point whose y is not finite (NaN) breaks the line there (a gap in the data).
         public var points: [(x: Double, y: Double)]
         /// Draw markers at the points (few points, e.g. worker counts) or only the line.
         public var markers: Bool
@@ -24,6 +25,8 @@ public struct SVGLineChart: Sendable {
     /// Series drawn against a second y axis on the right (e.g. parallel efficiency).
     public var rightSeries: [Series] = []
     public var rightLabel: String = ""
+    /// The left axis' range; nil: the data's, padded 5%.
+    public var yRange: (Double, Double)?
     public var width = 720.0, height = 420.0
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
@@ -41,7 +44,7 @@ public struct SVGLineChart: Sendable {
         let all = (series + rightSeries).flatMap(\.points)
         let xs = all.map(\.x).filter(\.isFinite)
         let (x0, x1) = Self.range(xs)
-        let (y0, y1) = Self.range(series.flatMap(\.points).map(\.y).filter(\.isFinite))
+        let (y0, y1) = yRange ?? Self.range(series.flatMap(\.points).map(\.y).filter(\.isFinite))
         let (r0, r1) = Self.range(rightSeries.flatMap(\.points).map(\.y).filter(\.isFinite))
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
         func py(_ y: Double, _ lo: Double, _ hi: Double) -> Double { top + plotH - (y - lo) / (hi - lo) * plotH }
@@ -79,8 +82,11 @@ public struct SVGLineChart: Sendable {
         for (i, (line, lo, hi, dashed)) in drawn.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let pts = line.points.filter { $0.x.isFinite && $0.y.isFinite }
-            let path = pts.map { "\(q2(px($0.x))),\(q2(py($0.y, lo, hi)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            // One polyline per run of finite points: a NaN y leaves a gap.
+            for piece in line.points.split(whereSeparator: { !$0.x.isFinite || !$0.y.isFinite }) {
+                let path = piece.map { "\(q2(px($0.x))),\(q2(py($0.y, lo, hi)))" }.joined(separator: " ")
+                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            }
             if line.markers {
                 for p in pts { s += "<circle cx=\(q(px(p.x))) cy=\(q(py(p.y, lo, hi))) r=\"3.5\" fill=\"\(color)\"/>" }
                 s += "\n"

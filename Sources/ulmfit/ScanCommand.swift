@@ -24,6 +24,7 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Bases between window starts.") var step = 10
     @Option(help: "Best non-overlapping windows written to top.bed.") var top = 100
     @Option(help: "Windows per batch.") var batch = 256
+    @Option(help: "Also draw this region (chr:start-end, 1-based) of the track into OUT/scan.svg.") var plot: String?
     @Option(help: "Results folder.") var out: String
     @Argument(help: "Genome FASTA (plain or .gz), one record per chromosome or region.") var genome: String
 
@@ -46,6 +47,7 @@ struct ScanCommand: ParsableCommand {
         options.step = step
         options.top = top
         options.batch = batch
+        options.plot = plot
         let classifier = try checkpoint.sequenceClassifier(
             pool: pool, maxLength: encoder.tokenizer.tokenCount(sequenceLength: window), batchSize: batch)
         let s = try GenomeScan.run(genome: genome, classifier: classifier, encoder: encoder, options: options,
@@ -53,6 +55,6 @@ struct ScanCommand: ParsableCommand {
         print("\(s.records) records, \(s.bases) bases: \(s.windows) windows scored, \(s.windowsSkippedNonACGT) skipped "
               + "(overlapping N or another symbol), \(s.recordsShorterThanWindow) records shorter than the window; "
               + String(format: "%.1f s, %.0f windows/s on %d workers", s.seconds, s.windowsPerSecond, pool.workerCount))
-        print("wrote \(out)/scan.bedGraph, \(out)/top.bed, \(out)/scan.json")
+        print("wrote \(out)/scan.bedGraph, \(out)/top.bed, \(out)/scan.json" + (plot == nil ? "" : ", \(out)/scan.svg"))
     }
 }

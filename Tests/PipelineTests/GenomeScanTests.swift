@@ -56,6 +56,7 @@ final class FirstTokenClassifier: SequenceClassifier {
         let classifier = FirstTokenClassifier(vocabularySize: 6)
         var options = GenomeScan.Options()
         options.window = 20; options.step = 5; options.top = 3; options.batch = 4
+        options.plot = "chrT:1-100"
         let summary = try GenomeScan.run(genome: genome, classifier: classifier, encoder: Self.encoder(),
                                          options: options, outDirectory: out, log: { _ in })
         #expect(summary.windows == 13 && summary.windowsSkippedNonACGT == 4 && summary.records == 1 && summary.bases == 100)
@@ -78,6 +79,13 @@ final class FirstTokenClassifier: SequenceClassifier {
         #expect(topStarts == topStarts.sorted())
         for (a, b) in zip(topStarts, topStarts.dropFirst()) { #expect(b - a >= 20, "top windows overlap") }
         #expect(top.contains { $0[3].hasPrefix("top1_p0.8333") && $0[4] == "833" && bases[Int($0[1])!] == UInt8(ascii: "T") })
+        // The chart: the line breaks at the skipped windows (2 pieces), the 3 top windows marked.
+        let svg = try String(contentsOfFile: out + "/scan.svg", encoding: .utf8)
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 2 + 3 && svg.components(separatedBy: "<circle").count - 1 == 3)
+        options.plot = "chrQ:1-100"
+        #expect { try GenomeScan.run(genome: genome, classifier: classifier, encoder: Self.encoder(), options: options,
+                                     outDirectory: Self.out(), log: { _ in }) }
+        throws: { "\($0)".contains("chrQ:1-100 is not a region chr:start-end of a scanned record (records: chrT)") }
         let json = try JSONDecoder().decode(GenomeScan.Summary.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/scan.json")))
         #expect(json == summary)
     }
