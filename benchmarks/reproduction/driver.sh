@@ -9,7 +9,8 @@
 # there, so rebuilding does not disturb running experiments), DATA (default ../shared/data),
 # WORKERS (default 2).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+# REPO: the repository root (default: this script's, two folders up; set it when running a copy).
+cd "${REPO:-$(dirname "$0")/../..}"
 EXP=${EXP:-/work/exp}
 U=${ULMFIT:-$EXP/bin/ulmfit}
 DATA=${DATA:-../shared/data}
@@ -70,6 +71,27 @@ corpus() {
       "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --encoder "$EXP/lm/ft-$c-tiny" \
         --lr 2e-2 --epochs 2 --seed 1 --workers "$WORKERS" --out "$EXP/tune/ft-$c-tiny"
   done
+}
+
+SMALL=(--emb 128 --hidden 512 --layers 3)
+
+# Model size for the default run (issue 14: the best validation MCC within about an hour on 2
+# cores): the chain of `corpus` with the human chunk, at 128/512 x 3 (11x the tiny model's
+# parameters) and the same budgets in steps and epochs.
+size() {
+  human
+  run lm-human-small \
+    "$U" train-lm --fasta "$GENOMES/human_chr22_20-21M.fa.gz" --k 5 --stride 2 "${SMALL[@]}" \
+      --epochs 10 --lr 5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/human-small"
+  run ft-human-small \
+    "$U" train-lm --dataset "$EXP/data/human/dataset.csv" --corpus-splits train+valid \
+      --init-from "$EXP/lm/human-small" --epochs 5 --lr 2.5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ft-human-small"
+  run tune-ft-human-small \
+    "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --encoder "$EXP/lm/ft-human-small" \
+      --lr 2e-2 --epochs 2 --seed 1 --workers "$WORKERS" --out "$EXP/tune/ft-human-small"
+  run tune-scratch-small \
+    "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --k 5 --stride 2 "${SMALL[@]}" \
+      --stages all --lr 1e-2 --epochs 5 --seed 1 --workers "$WORKERS" --out "$EXP/tune/scratch-small"
 }
 
 for phase in "$@"; do "$phase"; done
