@@ -64,7 +64,7 @@ let package = Package(
             swiftSettings: simdFlags),
 
         .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),
-        .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData"], swiftSettings: simdFlags),
+        .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData", "Checkpoint"], swiftSettings: simdFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),

@@ -104,6 +104,32 @@ public struct Checkpoint: Sendable {
         manifest.shards.allSatisfy { shard in shard.tensors.contains { $0.name == name } }
     }
 
+    /// The row-split tensor `name` (2-D, `[rows, width]`) put back together: every shard holds
+    /// the rows its worker owned, in global row order, so the shards' rows concatenated in
+    /// shard order are all rows, whatever number of shards wrote them.
+    /// - Throws: `CheckpointError` when a shard lacks the tensor or the shards' widths differ.
+    public func concatenated(_ name: String) throws -> (rows: Int, width: Int, values: [Float]) {
+        var values: [Float] = [], rows = 0, width: Int?
+        for (i, layout) in layouts.enumerated() {
+            let (file, bytes) = try locate(name, shard: i)
+            let shape = layout.entries[layout.index(of: name)!].shape
+            guard shape.count == 2, width == nil || shape[1] == width else {
+                throw CheckpointError(file: file, field: name, "has shape \(shape); expected [rows, \(width.map(String.init) ?? "width")] "
+                    + "as in every shard")
+            }
+            width = shape[1]
+            rows += shape[0]
+            values += try readFloats(file: file, bytes: bytes)
+        }
+        return (rows, width ?? 0, values)
+    }
+
+    /// Lower-case hex SHA-256 of `bytes` (fingerprints a run records in its manifest, e.g. of
+    /// its training data).
+    public static func sha256(of bytes: UnsafeRawBufferPointer) -> String {
+        SHA256.hash(data: bytes).hex
+    }
+
     // MARK: - Private
 
     private func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }

@@ -12,9 +12,14 @@ import Foundation
 /// state was saved), plus that worker's own extras (shard 0: `batchnorm.statistics`).
 /// `parameters.tensors` maps the flat buffer back to named tensors.
 ///
+/// Tensors sliced by parameter range are re-sharded on load (`Checkpoint.assemble`). Tensors
+/// split by rows (e.g. the language model's recurrent state, one row per stream) are written
+/// by each shard for the rows its worker owns, in global row order across shards, and read
+/// back whole with `Checkpoint.concatenated`.
+///
 /// Parts that other modules define travel as `JSONValue`: the resolved run config, the model's
 /// shape, the position in the schedules, the data cursor, the random keys, the optimizer's
-/// counters.
+/// counters and the metrics logs' state.
 public struct CheckpointManifest: Codable, Equatable, Sendable {
     public static let formatName = "genomic-ulmfit-checkpoint"
     /// The version this build writes and the only one it reads.
@@ -119,6 +124,9 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
     /// Optimizer counters not stored in shards (AdamW step counts per layer group), nil when
     /// the optimizer state was not saved.
     public var optimizer: JSONValue?
+    /// What makes the metrics logs continue exactly on resume (smoothed averages, rows written),
+    /// nil when not saved.
+    public var metrics: JSONValue?
     public var layout: Layout
     public var parameters: Parameters
     /// Filled by `CheckpointWriter.commit`.
@@ -126,7 +134,7 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
 
     public init(kind: String, model: JSONValue, config: JSONValue, vocabulary: Vocabulary, stage: Int, epoch: Int,
                 step: Int, schedule: JSONValue, dataCursor: JSONValue, randomKeys: JSONValue,
-                optimizer: JSONValue? = nil, layout: Layout, parameters: Parameters) {
+                optimizer: JSONValue? = nil, metrics: JSONValue? = nil, layout: Layout, parameters: Parameters) {
         self.kind = kind
         self.model = model
         self.config = config
@@ -138,6 +146,7 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         self.dataCursor = dataCursor
         self.randomKeys = randomKeys
         self.optimizer = optimizer
+        self.metrics = metrics
         self.layout = layout
         self.parameters = parameters
     }

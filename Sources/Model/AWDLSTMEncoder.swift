@@ -76,6 +76,22 @@ public final class AWDLSTMEncoder {
                 Array(UnsafeBufferPointer(start: cell[l].pointer, count: n)))
     }
 
+    /// The state carried into the next window for all `streamCapacity` streams of layer `l`:
+    /// h and c as [streamCapacity, H] (checkpoints; valid before any forward pass too).
+    public func carriedState(layer l: Int) -> (h: [Float], c: [Float]) {
+        let n = streamCapacity * config.outputSize(layer: l)
+        return (Array(UnsafeBufferPointer(start: hidden[l].pointer, count: n)),
+                Array(UnsafeBufferPointer(start: cell[l].pointer, count: n)))
+    }
+
+    /// Sets the carried state of layer `l` (a checkpoint's): h and c as [streamCapacity, H].
+    public func setCarriedState(layer l: Int, h: ArraySlice<Float>, c: ArraySlice<Float>) {
+        let n = streamCapacity * config.outputSize(layer: l)
+        precondition(h.count == n && c.count == n, "state of layer \(l) needs \(n) values, got \(h.count) and \(c.count)")
+        h.withUnsafeBufferPointer { hidden[l].pointer.update(from: $0.baseAddress!, count: n) }
+        c.withUnsafeBufferPointer { cell[l].pointer.update(from: $0.baseAddress!, count: n) }
+    }
+
     /// Runs the encoder over `steps` x `streams` tokens (time-major) and returns the last
     /// layer's raw output, [T*b, E] (valid until the next forward).
     ///   dropout: nil for evaluation; else the step key and the global index of stream 0.

@@ -22,8 +22,9 @@ public struct LanguageModelRunOptions: Sendable {
     public var evalEvery: Int?
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, loss.svg, checkpoints/.
     public var outDirectory: String
-    /// Checkpoints kept (the newest); nil keeps all.
-    public var keep: Int? = 3
+    /// When checkpoints are written (every N steps, every M minutes; always after each
+    /// validation, at the end of each epoch and at the end) and how many are kept.
+    public var checkpoints = CheckpointPolicy()
     /// The resolved run configuration, recorded in every checkpoint's manifest.
     public var runConfig: JSONValue = .null
     public init(outDirectory: String) { self.outDirectory = outDirectory }
@@ -42,17 +43,34 @@ public struct LanguageModelRunSummary: Sendable {
 }
 
 /// Pretrains or fine-tunes an AWD-LSTM language model on `corpus` with a data-parallel
-/// trainer: one-cycle schedule, progress line, JSONL/CSV metrics, an SVG loss curve and a
-/// checkpoint (`OUT/checkpoints/step-N/`) after every validation and at the end.
+/// trainer: one-cycle schedule, progress line, JSONL/CSV metrics, an SVG loss curve and
+/// checkpoints (`OUT/checkpoints/step-N/`, see `CheckpointPolicy`) that hold everything the run
+/// needs to continue: weights, AdamW moments and step counts, every stream's recurrent state,
+/// the position in the schedule and the data, and the metrics logs' state.
+///
+/// - Parameters:
+///   - resume: continue the run from this checkpoint (same corpus and settings; any worker
+///     count): the metrics logs drop rows written after it and continue. With the same layout
+///     (or in deterministic mode with any W <= G) the continuation is bitwise the run that was
+///     not interrupted. `initialParameters` is then ignored.
+///   - stop: checked before every step; once set (SIGINT/SIGTERM), the run writes a checkpoint
+///     and throws `RunInterrupted`.
 public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
-                             pool: WorkerPool, initialParameters: [Float]? = nil,
+                             pool: WorkerPool, initialParameters: [Float]? = nil, resume: ResumePoint? = nil,
+                             stop: StopRequest? = nil,
                              log: (String) -> Void = { print($0) }) throws -> LanguageModelRunSummary {
     let B = trainerOptions.batchSize, T = trainerOptions.bptt, seed = trainerOptions.seed
+    try options.checkpoints.validate()
     let firstEpoch = try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, 0))
     let stepsPerEpoch = firstEpoch.windowCount
     let totalSteps = min(options.maxSteps ?? .max, options.epochs * stepsPerEpoch)
     guard totalSteps > 0 else { throw TrainingError.invalidLayout("no training step to run (epochs \(options.epochs), max steps \(options.maxSteps ?? 0))") }
+    let data = DataFingerprint(items: corpus.train)
+    if let resume {
+        try resume.check(data: data, what: "training corpus")
+        try resume.check(totalSteps: totalSteps)
+    }
 
     let parameters = LanguageModelParameters(config: config)
     let layout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
@@ -60,7 +78,13 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                  schedule: OneCycleSchedule(totalSteps: totalSteps, pctStart: options.pctStart),
                                  weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm)
     let trainer = try LanguageModelTrainer(config: config, options: trainerOptions, pool: pool, plan: plan,
-                                           initialParameters: initialParameters)
+                                           initialParameters: resume == nil ? initialParameters : nil)
+    let restoring = Date()
+    if let resume {
+        try resume.restore(trainer, plan: plan)
+        try trainer.restoreRecurrentState(resume.recurrentState(config: config, streams: B))
+        try resume.setAsideNewerCheckpoints().forEach { log("set aside \($0): newer than the checkpoint resumed") }
+    }
     var valid: LanguageModelBatches?
     do {
         if !corpus.valid.isEmpty { valid = try LanguageModelBatches(documents: corpus.valid, batchSize: B, bptt: T) }
@@ -70,11 +94,16 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     log("model: \(parameters.layout.count) parameters, vocabulary \(config.vocabSize); "
         + "\(corpus.trainTokens) train / \(corpus.validTokens) valid tokens; \(stepsPerEpoch) steps per epoch, "
         + "\(totalSteps) steps; \(trainer.workerCount) workers (memory: \(trainer.memoryPolicy))")
+    if let resume {
+        log("resuming at step \(resume.step) (epoch \(resume.state.epoch + 1), window \(resume.state.nextBatch)): checkpoint "
+            + "verified in \(String(format: "%.2f", resume.verifySeconds)) s, state restored in "
+            + "\(String(format: "%.2f", Date().timeIntervalSince(restoring))) s")
+    }
 
-    let metrics = try MetricsLog(directory: options.outDirectory, name: "metrics")
-    let validLog = try MetricsLog(directory: options.outDirectory, name: "valid")
+    let logs = try RunLogs(directory: options.outDirectory, resume: resume?.state, log: log)
     var summary = LanguageModelRunSummary()
-    var trainCurve: [(x: Double, y: Double)] = []
+    summary.validation = logs.valid.previousRows.map { (Int($0["step"] ?? 0), $0["loss"] ?? .nan, $0["accuracy"] ?? .nan) }
+    var trainCurve = logs.metrics.previousRows.map { (x: $0["step"] ?? 0, y: $0["smooth_loss"] ?? .nan) }
     func validate(step: Int) {
         guard let valid else { return }
         let (loss, accuracy) = trainer.evaluate(valid)
@@ -83,17 +112,23 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             ("step", .integer(step)), ("loss", .number(loss)), ("accuracy", .number(accuracy)),
             ("perplexity", .number(exp(loss))),
         ]
-        validLog.append(row)
+        logs.valid.append(row)
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
-    validate(step: 0)
-    /// The loss chart and the checkpoint as of `step`: written after every validation, so a
-    /// long run that is stopped keeps its latest weights (each file replaced atomically).
+    if resume == nil { validate(step: 0) }
+
     let checkpoints = RunCheckpoint(run: options.outDirectory, kind: .languageModel, shape: .init(config: config),
                                     layout: parameters.layout, vocabulary: vocabulary, runConfig: options.runConfig,
-                                    keep: options.keep, deterministicShards: trainerOptions.deterministicShards)
-    /// `cursor`: where the data continues (epoch, next window).
-    func saveProgress(step: Int, cursor: (epoch: Int, window: Int)) throws {
+                                    keep: options.checkpoints.keep, deterministicShards: trainerOptions.deterministicShards)
+    var clock = CheckpointClock(options.checkpoints)
+    var step = trainer.step
+    var smooth = resume?.state.smoothing["loss"] ?? .nan
+    var tokensSeen = resume?.state.examples ?? 0
+    /// Where the data continues: the epoch and window of the next step.
+    var cursor = (epoch: resume?.state.epoch ?? 0, window: resume?.state.nextBatch ?? 0)
+    /// The loss chart and a checkpoint of the run as it stands (between two steps).
+    @discardableResult
+    func save() throws -> String {
         var chart = SVGLineChart(title: "Language model: cross-entropy", xLabel: "optimizer step", yLabel: "loss (nats)",
                                  series: [.init(name: "train (smoothed)", points: trainCurve)])
         if !summary.validation.isEmpty {
@@ -101,29 +136,38 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                                       markers: true))
         }
         try chart.write(to: (options.outDirectory as NSString).appendingPathComponent("loss.svg"))
-        try checkpoints.write(pool: pool, params: trainer.params.pointer,
-                              progress: .init(step: step, epoch: cursor.epoch,
-                                              schedule: .object(["stageStart": .int(0), "stepInStage": .int(Int64(step))]),
-                                              dataCursor: .object(["epoch": .int(Int64(cursor.epoch)),
-                                                                   "nextWindow": .int(Int64(cursor.window))]),
-                                              randomKeys: .object(["seed": .uint(seed)])))
+        let state = RunState(step: step, totalSteps: totalSteps, epoch: cursor.epoch, nextBatch: cursor.window, seed: seed,
+                             stepCounts: trainer.engine.optimizerShard(worker: 0).stepCounts, data: data,
+                             logRows: logs.rows, smoothing: ["loss": smooth], examples: tokensSeen)
+        let written = try checkpoints.write(trainer: trainer, state: state) { w in
+            trainer.recurrentState(worker: w).enumerated().flatMap { l, state -> [RunCheckpoint.Extra] in
+                let rows = trainer.streams(worker: w).count, H = config.outputSize(layer: l)
+                return [.init(name: ResumePoint.hiddenTensor(layer: l), shape: [rows, H], values: state.h),
+                        .init(name: ResumePoint.cellTensor(layer: l), shape: [rows, H], values: state.c)]
+            }
+        }
+        clock.wrote()
+        log(written.summary)
+        return written.path
     }
 
     let progress = ProgressLine(label: "step", total: totalSteps)
     let start = Date()
-    var smooth = Double.nan
-    var step = 0
-    epochs: for epoch in 0 ..< options.epochs {
+    epochs: for epoch in cursor.epoch ..< options.epochs {
         // Documents are shuffled per epoch (keyed by seed and epoch), as fastai's LMDataLoader.
         let batches = epoch == 0 ? firstEpoch
             : try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, epoch))
-        trainer.resetState()
-        for window in 0 ..< batches.windowCount {
+        if cursor.window == 0 { trainer.resetState() }   // else: mid-epoch, the state came from the checkpoint
+        for window in cursor.window ..< batches.windowCount {
             if step == totalSteps { break epochs }
+            if let signal = stop?.signal(stepsDone: step) {
+                throw RunInterrupted(signal: signal, step: step, checkpoint: try save(), run: options.outDirectory)
+            }
             let lr = try plan.settings(atStep: step).learningRates.last ?? 0
             let r = try trainer.trainStep(batches, window: window)
             step += 1
             summary.tokens += r.tokens
+            tokensSeen += r.tokens
             smooth = smooth.isNaN ? r.loss : 0.98 * smooth + 0.02 * r.loss
             trainCurve.append((Double(step), smooth))
             let tps = Double(r.tokens) / (r.timing.wall * 1e-9)
@@ -136,27 +180,54 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 ("allreduce_ms", .number(r.timing.allReduce * 1e-6)), ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
                 ("idle_ms", .number(r.timing.idle * 1e-6)), ("wall_ms", .number(r.timing.wall * 1e-6)),
             ]
-            metrics.append(row)
+            logs.metrics.append(row)
             let elapsed = Date().timeIntervalSince(start)
             progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
                                                  "\(Int(Double(summary.tokens) / elapsed)) tok/s"])
-            if let every = options.evalEvery, step % every == 0, step < totalSteps {
+            if window == batches.windowCount - 1 {
+                // End of the epoch: validate, and (unless the run ends here) a checkpoint.
+                progress.finish()
                 validate(step: step)
-                try saveProgress(step: step, cursor: (epoch, window + 1))
+                cursor = (epoch + 1, 0)
+                if step < totalSteps { try save() }
+            } else {
+                cursor = (epoch, window + 1)
+                if let every = options.evalEvery, step % every == 0, step < totalSteps {
+                    validate(step: step)
+                    try save()
+                } else if step < totalSteps, clock.isDue(afterStep: step) {   // the last step: the final save follows
+                    try save()
+                }
             }
         }
-        progress.finish()
-        validate(step: step)
-        if step < totalSteps { try saveProgress(step: step, cursor: (epoch + 1, 0)) }
     }
     if summary.validation.last?.step != step { validate(step: step) }
     summary.steps = step
     summary.seconds = Date().timeIntervalSince(start)
     summary.smoothedTrainLoss = smooth
 
-    try saveProgress(step: step, cursor: (options.epochs, 0))
-    log("trained \(step) steps, \(summary.tokens) tokens in \(String(format: "%.1f", summary.seconds)) s "
+    try save()
+    log("trained \(step - (resume?.step ?? 0)) steps\(resume == nil ? "" : " (to step \(step))"), \(summary.tokens) tokens in \(String(format: "%.1f", summary.seconds)) s "
         + "(\(Int(summary.tokensPerSecond)) tokens/s); results in \(options.outDirectory)")
     return summary
+}
+
+extension ResumePoint {
+    /// Names of the recurrent state tensors (row-split: one row per stream) in the shards.
+    static func hiddenTensor(layer l: Int) -> String { "recurrent.\(l).h" }
+    static func cellTensor(layer l: Int) -> String { "recurrent.\(l).c" }
+
+    /// Every stream's carried state, per layer [B, H_l], in global stream order.
+    func recurrentState(config: AWDLSTMConfig, streams B: Int) throws -> [(h: [Float], c: [Float])] {
+        try (0 ..< config.layerCount).map { l in
+            let H = config.outputSize(layer: l)
+            let h = try checkpoint.concatenated(Self.hiddenTensor(layer: l)), c = try checkpoint.concatenated(Self.cellTensor(layer: l))
+            guard h.rows == B, c.rows == B, h.width == H, c.width == H else {
+                throw CheckpointError(file: file, field: Self.hiddenTensor(layer: l), "the shards hold \(h.rows) x \(h.width) "
+                    + "(h) and \(c.rows) x \(c.width) (c) state values; the run has \(B) streams of \(H)")
+            }
+            return (h.values, c.values)
+        }
+    }
 }

@@ -23,6 +23,60 @@ public final class MetricsLog {
         csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
     }
 
+    /// Rows in the log (those kept when continuing included).
+    public private(set) var rowCount = 0
+    /// Rows kept from the run's earlier part when continuing (`init(continuing:name:rows:)`),
+    /// by key (numbers; null is NaN): to redraw its charts. Empty for a new log.
+    public private(set) var previousRows: [[String: Double]] = []
+    /// Rows the caller expected to keep that the files no longer hold (e.g. lost in a power
+    /// cut after the checkpoint was made durable): 0 normally.
+    public private(set) var missingRows = 0
+
+    /// Reopens `<directory>/<name>.jsonl` and `.csv` of an interrupted run to continue them:
+    /// keeps the first `rows` rows (and the CSV header), removes any row after them (written
+    /// after the checkpoint being resumed, so the continuation does not log them twice, and a
+    /// line cut short by a crash) and appends after them. Missing files start empty.
+    public init(continuing directory: String, name: String, rows: Int) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        jsonlPath = (directory as NSString).appendingPathComponent(name + ".jsonl")
+        csvPath = (directory as NSString).appendingPathComponent(name + ".csv")
+        for path in [jsonlPath, csvPath] where !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+        }
+        let jsonlText = try Data(contentsOf: URL(fileURLWithPath: jsonlPath))
+        let csvText = try Data(contentsOf: URL(fileURLWithPath: csvPath))
+        let (jsonlKeep, jsonlLines) = Self.prefix(jsonlText, lines: rows)
+        let (csvKeep, csvLines) = Self.prefix(csvText, lines: rows == 0 ? 0 : rows + 1)
+        jsonl = try FileHandle(forWritingTo: URL(fileURLWithPath: jsonlPath))
+        csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
+        try jsonl.truncate(atOffset: UInt64(jsonlKeep))
+        try csv.truncate(atOffset: UInt64(csvKeep))
+        _ = try jsonl.seekToEnd()
+        _ = try csv.seekToEnd()
+        missingRows = max(rows - jsonlLines.count, rows == 0 ? 0 : rows + 1 - csvLines.count)
+        if let header = csvLines.first { columns = header.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        rowCount = jsonlLines.count
+        previousRows = jsonlLines.compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return object.compactMapValues { ($0 as? NSNumber)?.doubleValue ?? ($0 is NSNull ? .nan : nil) }
+        }
+    }
+
+    /// The byte length of the first `lines` complete lines of `data` (fewer if it has fewer),
+    /// and those lines.
+    private static func prefix(_ data: Data, lines: Int) -> (bytes: Int, lines: [String]) {
+        var end = 0, kept: [String] = []
+        var start = data.startIndex
+        while kept.count < lines, let newline = data[start...].firstIndex(of: 0x0A) {
+            kept.append(String(decoding: data[start ..< newline], as: UTF8.self))
+            start = newline + 1
+            end = start - data.startIndex
+        }
+        return (end, kept)
+    }
+
     deinit {
         try? jsonl.close()
         try? csv.close()
@@ -35,6 +89,7 @@ public final class MetricsLog {
     }
 
     public func append(_ row: [(key: String, value: MetricValue)]) {
+        rowCount += 1
         let fields = row.map { "\"\($0.key)\":\($0.value.json)" }.joined(separator: ",")
         jsonl.write(Data("{\(fields)}\n".utf8))
         if columns == nil {

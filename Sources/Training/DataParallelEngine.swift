@@ -149,6 +149,15 @@ public final class DataParallelEngine {
     /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
     public func beginStage(_ plan: OptimizerPlan) throws { try staged.beginStage(plan) }
 
+    /// Continues a run from a checkpoint: `plan` is the plan of the stage the run was in,
+    /// `step` the optimizer steps taken and `stageStart` the step at which that stage began.
+    /// The weights and each worker's optimizer shard are restored separately (`params`,
+    /// `optimizerShard(worker:)`).
+    /// - Throws: `TrainingError.invalidLayout` for another model's plan or counters out of order.
+    public func resume(plan: OptimizerPlan, step: Int, stageStart: Int) throws {
+        try staged.resume(plan, step: step, stageStart: stageStart)
+    }
+
     /// What one `run` measured.
     struct StepOutcome {
         var timing: StepTiming

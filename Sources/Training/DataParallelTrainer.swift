@@ -28,4 +28,9 @@ extension DataParallelTrainer {
     /// plan's schedule counts from the next step; the optimizer state carries over.
     /// - Throws: `TrainingError.invalidLayout` if the plan's layout is not this model's.
     public func beginStage(_ plan: OptimizerPlan) throws { try engine.beginStage(plan) }
+
+    /// Continues from a checkpoint's counters (see `DataParallelEngine.resume`).
+    public func resume(plan: OptimizerPlan, step: Int, stageStart: Int) throws {
+        try engine.resume(plan: plan, step: step, stageStart: stageStart)
+    }
 }

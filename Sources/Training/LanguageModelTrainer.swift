@@ -100,6 +100,48 @@ public final class LanguageModelTrainer: DataParallelTrainer {
         }
     }
 
+    // MARK: Recurrent state (checkpoints)
+
+    /// The global streams whose recurrent state worker `w` carries (its shards', contiguous).
+    public func streams(worker w: Int) -> Range<Int> {
+        let shards = engine.workerShards[w]
+        return shardStreams[shards.lowerBound].lowerBound ..< shardStreams[shards.upperBound - 1].upperBound
+    }
+
+    /// The state worker `w` carries into the next window: per layer, h and c of its streams as
+    /// [streams, H_l], row j for stream `streams(worker: w).lowerBound + j`.
+    public func recurrentState(worker w: Int) -> [(h: [Float], c: [Float])] {
+        let shards = engine.workerShards[w]
+        return (0 ..< parameters.encoder.config.layerCount).map { l in
+            shards.reduce(into: (h: [Float](), c: [Float]())) { state, s in
+                let (h, c) = replicas[s]!.encoder.carriedState(layer: l)
+                state.h += h
+                state.c += c
+            }
+        }
+    }
+
+    /// Sets the carried state of every stream from per-layer [B, H_l] arrays in global stream
+    /// order (e.g. a checkpoint's, written with any number of workers).
+    /// - Throws: `TrainingError.sizeMismatch` when a layer's arrays are not [B, H_l].
+    public func restoreRecurrentState(_ layers: [(h: [Float], c: [Float])]) throws {
+        let config = parameters.encoder.config, B = options.batchSize
+        guard layers.count == config.layerCount else {
+            throw TrainingError.sizeMismatch("recurrent state of \(layers.count) layers, the model has \(config.layerCount)")
+        }
+        for (l, state) in layers.enumerated() where state.h.count != B * config.outputSize(layer: l)
+            || state.c.count != B * config.outputSize(layer: l) {
+            throw TrainingError.sizeMismatch("recurrent state of layer \(l) has \(state.h.count) and \(state.c.count) "
+                + "values; \(B) streams of \(config.outputSize(layer: l)) need \(B * config.outputSize(layer: l))")
+        }
+        for (s, streams) in shardStreams.enumerated() {
+            for (l, state) in layers.enumerated() {
+                let H = config.outputSize(layer: l), rows = streams.lowerBound * H ..< streams.upperBound * H
+                replicas[s]!.encoder.setCarriedState(layer: l, h: state.h[rows], c: state.c[rows])
+            }
+        }
+    }
+
     /// One optimizer step on window `window` of `batches`.
     /// - Throws: `TrainingError.nonFinite` (weights unchanged) when the loss or a gradient is
     ///   NaN or infinite.

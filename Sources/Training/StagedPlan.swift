@@ -19,6 +19,22 @@ struct StagedPlan {
         stageStart = step
     }
 
+    /// Continues a run saved at `step` in a stage that started at `stageStart` with `plan`
+    /// (a checkpoint's counters).
+    /// - Throws: `TrainingError.invalidLayout` for another model's layer groups or counters
+    ///   out of order.
+    mutating func resume(_ saved: OptimizerPlan, step: Int, stageStart: Int) throws {
+        guard saved.layout == plan.layout else {
+            throw TrainingError.invalidLayout("a stage's plan must use the trainer's layer groups")
+        }
+        guard step >= 0, stageStart >= 0, stageStart <= step else {
+            throw TrainingError.invalidLayout("cannot resume at step \(step) of a stage that started at step \(stageStart)")
+        }
+        plan = saved
+        self.step = step
+        self.stageStart = stageStart
+    }
+
     /// This step's settings (the schedule counts from the stage's start).
     func settings() throws -> AdamWStepSettings { try plan.settings(atStep: step - stageStart) }
 

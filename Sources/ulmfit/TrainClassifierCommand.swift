@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
 import GenomicData
 import Kernels
@@ -20,13 +21,19 @@ struct TrainClassifierCommand: ParsableCommand {
             --stages all trains every group for --epochs epochs at --lr (the default without --encoder). \
             Writes to --out: metrics.jsonl/.csv (every step), valid.jsonl/.csv (every epoch: loss, accuracy, \
             MCC), test.json (test metrics and confusion matrix), predictions.csv (test split), loss.svg, \
-            accuracy.svg and checkpoints/step-N/ (weights and BatchNorm statistics; see `ulmfit evaluate`).
+            accuracy.svg and checkpoints/step-N/ (weights and BatchNorm statistics; see `ulmfit evaluate`), \
+            written at the end of every epoch (and every --checkpoint-every steps, every --checkpoint-minutes \
+            minutes, and on SIGINT/SIGTERM, which stop the run after the current step): --resume OUT continues \
+            the run exactly where it stopped, also within an epoch or a stage.
             """)
 
-    enum Stages: String, ExpressibleByArgument, CaseIterable { case ulmfit, all }
+    enum Stages: String, ExpressibleByArgument, CaseIterable, Codable { case ulmfit, all }
+
+    // Every setting is optional without a default so that "not given" can fall back to the
+    // settings of a resumed run; the built-in defaults (shown in the help) apply in `resolve`.
 
     @Option(help: "A prepared dataset.csv (from `ulmfit prepare`).")
-    var dataset: String
+    var dataset: String?
 
     @Option(help: "Language model whose encoder starts the classifier: a train-lm run folder or one of its checkpoints (e.g. runs/finetune).")
     var encoder: String?
@@ -34,98 +41,167 @@ struct TrainClassifierCommand: ParsableCommand {
     @Option(help: "Vocabulary JSON when training from scratch (default: built from the train split).")
     var vocab: String?
 
-    @Option(help: "k-mer size when building the vocabulary (from scratch).") var k = 5
-    @Option(help: "k-mer stride when building the vocabulary (from scratch).") var stride = 2
-    @Option(help: "Embedding size E (from scratch).") var emb = 400
-    @Option(help: "Hidden size H (from scratch).") var hidden = 1150
-    @Option(help: "LSTM layers (from scratch).") var layers = 3
-    @Option(help: "Multiplier of fastai's classifier dropouts (Genomic ULMFiT: 0.5).") var dropMult: Float = 0.5
-    @Option(help: "Sequences per minibatch (all workers).") var batch = 64
-    @Option(help: "The encoder's backward is truncated every this many tokens.") var bptt = 70
-    @Option(help: "Peak learning rate of the head (first stage); later stages use fractions of it.") var lr = 2e-2
-    @Option(help: "Epochs of the last (all groups) stage.") var epochs = 2
+    @Option(help: "k-mer size when building the vocabulary (from scratch; default: 5).") var k: Int?
+    @Option(help: "k-mer stride when building the vocabulary (from scratch; default: 2).") var stride: Int?
+    @Option(help: "Embedding size E (from scratch; default: 400).") var emb: Int?
+    @Option(help: "Hidden size H (from scratch; default: 1150).") var hidden: Int?
+    @Option(help: "LSTM layers (from scratch; default: 3).") var layers: Int?
+    @Option(help: "Multiplier of fastai's classifier dropouts (Genomic ULMFiT: 0.5, the default).") var dropMult: Float?
+    @Option(help: "Sequences per minibatch, all workers (default: \(ClassifierTrainerOptions().batchSize)).") var batch: Int?
+    @Option(help: "The encoder's backward is truncated every this many tokens (default: \(ClassifierTrainerOptions().bptt)).")
+    var bptt: Int?
+    @Option(help: "Peak learning rate of the head (first stage); later stages use fractions of it (default: 0.02).") var lr: Double?
+    @Option(help: "Epochs of the last (all groups) stage (default: 2).") var epochs: Int?
     @Option(help: "Training stages: ulmfit (gradual unfreezing) or all (default: ulmfit with --encoder, else all).")
     var stages: Stages?
     @Option(help: "Stop each stage after this many steps (quick passes).") var maxSteps: Int?
-    @Option(help: "Fraction of each stage's steps warming up.") var pctStart = 0.25
-    @Option(help: "Decoupled weight decay.") var wd = 0.01
+    @Option(help: "Fraction of each stage's steps warming up (default: 0.25).") var pctStart: Double?
+    @Option(help: "Decoupled weight decay (default: 0.01).") var wd: Double?
     @Option(help: "Clip gradients to this global norm.") var clip: Double?
-    @Option(help: "Activation regularization (AR) on the last LSTM layer's output, as fastai's text learners (0: off).")
-    var alpha: Float = 2
-    @Option(help: "Temporal activation regularization (TAR) on the last LSTM layer's output (0: off).")
-    var beta: Float = 1
+    @Option(help: "Activation regularization (AR) on the last LSTM layer's output, as fastai's text learners (default: 2; 0: off).")
+    var alpha: Float?
+    @Option(help: "Temporal activation regularization (TAR) on the last LSTM layer's output (default: 1; 0: off).")
+    var beta: Float?
     @Option(help: "Deterministic mode: cut every minibatch into this many fixed shards (weights independent of the worker count).")
     var deterministicShards: Int?
-    @Option(help: "Random seed.") var seed: UInt64 = 42
-    @Option(help: "Results directory.") var out = "runs/classifier"
+    @Option(help: "Random seed (default: 42).") var seed: UInt64?
+    @Option(help: "Results directory (default: runs/classifier).") var out: String?
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var checkpointing: CheckpointOptions
+
+    /// The run's final settings: option, else (resuming) the run's recorded settings, else
+    /// built-in default. Recorded in every checkpoint.
+    struct Settings: Codable {
+        var dataset: String
+        var encoder, vocab: String?
+        var k, stride, emb, hidden, layers: Int
+        var dropMult: Float
+        var batch, bptt: Int
+        var lr: Double
+        var epochs: Int
+        var stages: Stages
+        var maxSteps: Int?
+        var pctStart, wd: Double
+        var clip: Double?
+        /// AR and TAR coefficients (nil in runs saved before they existed: fastai's defaults).
+        var alpha, beta: Float?
+        var deterministicShards: Int?
+        var seed: UInt64
+        var out: String
+        var layout: SavedLayout
+        var checkpoints: CheckpointOptions.Saved
+
+        /// Settings a resumed run may change (see `TrainLMCommand.Settings.mayDifferOnResume`).
+        static let mayDifferOnResume: Set<String> = ["dataset", "encoder", "vocab", "out", "layout", "checkpoints"]
+    }
 
     func validate() throws {
-        if batch < 1 || bptt < 1 || epochs < 1 { throw ValidationError("--batch, --bptt and --epochs must be positive") }
+        for (name, value) in [("--batch", batch), ("--bptt", bptt), ("--epochs", epochs)] where (value ?? 1) < 1 {
+            throw ValidationError("\(name) must be positive")
+        }
         if encoder != nil, vocab != nil { throw ValidationError("--vocab is for training from scratch; --encoder brings its own vocabulary") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if !(alpha >= 0 && beta >= 0) { throw ValidationError("--alpha and --beta must be non-negative") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if let alpha, !(alpha >= 0) { throw ValidationError("--alpha must be non-negative") }
+        if let beta, !(beta >= 0) { throw ValidationError("--beta must be non-negative") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be positive") }
+        if checkpointing.resume == nil, dataset == nil { throw ValidationError("give a prepared dataset (--dataset), or --resume RUN") }
+        if checkpointing.resume != nil, encoder != nil {
+            throw ValidationError("--encoder starts a classifier from a language model; --resume continues a run (its weights come from its checkpoint)")
+        }
+    }
+
+    private func resolve(resume: ResumePoint?) throws -> Settings {
+        let saved = try resume?.savedSettings(Settings.self)
+        let trainer = ClassifierTrainerOptions(), run = ClassifierRunOptions(stages: [], outDirectory: "")
+        let encoder = self.encoder ?? saved?.encoder
+        return Settings(
+            dataset: dataset ?? saved?.dataset ?? "", encoder: encoder, vocab: vocab ?? saved?.vocab,
+            k: k ?? saved?.k ?? 5, stride: stride ?? saved?.stride ?? 2, emb: emb ?? saved?.emb ?? 400,
+            hidden: hidden ?? saved?.hidden ?? 1150, layers: layers ?? saved?.layers ?? 3,
+            dropMult: dropMult ?? saved?.dropMult ?? 0.5, batch: batch ?? saved?.batch ?? trainer.batchSize,
+            bptt: bptt ?? saved?.bptt ?? trainer.bptt, lr: lr ?? saved?.lr ?? 2e-2, epochs: epochs ?? saved?.epochs ?? 2,
+            stages: stages ?? saved?.stages ?? (encoder == nil ? .all : .ulmfit),
+            maxSteps: maxSteps ?? saved?.maxSteps, pctStart: pctStart ?? saved?.pctStart ?? run.pctStart,
+            wd: wd ?? saved?.wd ?? run.weightDecay, clip: clip ?? saved?.clip,
+            alpha: alpha ?? saved?.alpha ?? trainer.regularization.alpha, beta: beta ?? saved?.beta ?? trainer.regularization.beta,
+            deterministicShards: deterministicShards ?? saved?.deterministicShards, seed: seed ?? saved?.seed ?? trainer.seed,
+            out: try resume.map { try CheckpointOptions.out(given: out, resume: $0) } ?? out ?? "runs/classifier",
+            layout: SavedLayout(layout.section.layered(over: saved?.layout.section ?? RunConfig.LayoutSection())),
+            checkpoints: try checkpointing.resolved(saved: saved?.checkpoints))
     }
 
     func run() throws {
+        let resume = try checkpointing.openResume(expecting: .classifier)
+        let s = try resolve(resume: resume)
+        let runConfig = try JSONValue(encoding: s)
+        if let resume {
+            try resume.check(config: runConfig, mayDiffer: Settings.mayDifferOnResume,
+                             vocabulary: try vocab.map { try Vocabulary.load(from: $0) })
+        }
         configureBLASForWorkers()
-        let pool = try layout.makePool()
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let prepared = try PreparedDataset.load(path: dataset)
+        let pool = try layout.makePool(config: s.layout.section)
+        try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
+        let prepared = try PreparedDataset.load(path: s.dataset)
         print("dataset: \(prepared)")
 
         var vocabulary: Vocabulary
         let config: AWDLSTMConfig
         var checkpoint: ModelCheckpoint?
-        if let encoder {
+        if let resume {
+            vocabulary = try resume.vocabulary()
+            config = resume.shape.config
+        } else if let encoder = s.encoder {
             let header = try ModelCheckpoint.load(from: encoder, expecting: .languageModel, role: "--encoder")
             print("--encoder: \(header.resolution)")
             checkpoint = header
             vocabulary = try header.vocabulary()
-            config = EncoderTransfer.classifierConfig(of: header, dropMult: dropMult)
+            config = EncoderTransfer.classifierConfig(of: header, dropMult: s.dropMult)
         } else {
-            if let vocab {
+            if let vocab = s.vocab {
                 vocabulary = try Vocabulary.load(from: vocab)
             } else {
-                let tokenizer = try KmerTokenizer(k: k, stride: stride)
+                let tokenizer = try KmerTokenizer(k: s.k, stride: s.stride)
                 if let warning = tokenizer.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                 var counter = try KmerCounter(tokenizer: tokenizer)
                 for sequence in prepared[.train].sequences { counter.add(sequence) }
                 vocabulary = try counter.vocabulary()
             }
-            config = AWDLSTMConfig.classifier(vocabSize: vocabulary.count, embeddingSize: emb, hiddenSize: hidden,
-                                              layerCount: layers).scaled(dropMult: dropMult)
+            config = AWDLSTMConfig.classifier(vocabSize: vocabulary.count, embeddingSize: s.emb, hiddenSize: s.hidden,
+                                              layerCount: s.layers).scaled(dropMult: s.dropMult)
         }
-        try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json"))
-        let data = try EncodedClassificationData(dataset: prepared, encoder: KmerEncoder(vocabulary: vocabulary), source: dataset)
+        if resume == nil { try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json")) }
+        let data = try EncodedClassificationData(dataset: prepared, encoder: KmerEncoder(vocabulary: vocabulary), source: s.dataset)
 
         var initial: [Float]?
         if let header = checkpoint {
             let parameters = ClassifierParameters(config: config, classCount: data.classCount)
-            let (values, copied) = try EncoderTransfer.initialParameters(for: parameters, seed: seed, checkpoint: header)
+            let (values, copied) = try EncoderTransfer.initialParameters(for: parameters, seed: s.seed, checkpoint: header)
             initial = values
             print("encoder: \(copied.count) tensors from \(header.path) (\(header.kind.rawValue), step \(header.step))")
         }
         var trainerOptions = ClassifierTrainerOptions()
-        trainerOptions.batchSize = batch
-        trainerOptions.bptt = bptt
-        trainerOptions.seed = seed
-        trainerOptions.deterministicShards = deterministicShards
-        trainerOptions.regularization = ActivationRegularization(alpha: alpha, beta: beta)
-        let recipe = stages ?? (encoder == nil ? .all : .ulmfit)
+        trainerOptions.batchSize = s.batch
+        trainerOptions.bptt = s.bptt
+        trainerOptions.seed = s.seed
+        trainerOptions.deterministicShards = s.deterministicShards
+        trainerOptions.regularization = ActivationRegularization(alpha: s.alpha ?? trainerOptions.regularization.alpha,
+                                                                 beta: s.beta ?? trainerOptions.regularization.beta)
         var options = ClassifierRunOptions(
-            stages: recipe == .ulmfit ? ClassifierStage.ulmfit(learningRate: lr, epochs: epochs)
-                                      : ClassifierStage.all(learningRate: lr, epochs: epochs),
-            outDirectory: out)
-        options.maxStepsPerStage = maxSteps
-        options.pctStart = pctStart
-        options.weightDecay = wd
-        options.maxGradNorm = clip
+            stages: s.stages == .ulmfit ? ClassifierStage.ulmfit(learningRate: s.lr, epochs: s.epochs)
+                                        : ClassifierStage.all(learningRate: s.lr, epochs: s.epochs),
+            outDirectory: s.out)
+        options.maxStepsPerStage = s.maxSteps
+        options.pctStart = s.pctStart
+        options.weightDecay = s.wd
+        options.maxGradNorm = s.clip
+        options.checkpoints = CheckpointOptions.policy(s.checkpoints)
+        options.runConfig = runConfig
         print("BLAS: \(blasConfiguration())")
         print(pool.layout.table())
-        _ = try runClassifier(data: data, vocabulary: vocabulary, config: config, trainerOptions: trainerOptions,
-                              options: options, pool: pool, initialParameters: initial)
+        try CheckpointOptions.stoppable(command: "train-classifier") { stop in
+            _ = try runClassifier(data: data, vocabulary: vocabulary, config: config, trainerOptions: trainerOptions,
+                                  options: options, pool: pool, initialParameters: initial, resume: resume, stop: stop)
+        }
     }
 }

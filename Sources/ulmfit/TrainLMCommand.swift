@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
 import GenomicData
 import Kernels
@@ -19,6 +20,9 @@ struct TrainLMCommand: ParsableCommand {
             checkpoints; fine-tuning); its vocabulary is used.
             With --config FILE the settings come from a YAML file (configs/*.yaml); flags given on the \
             command line override it.
+            Checkpoints (every --checkpoint-every steps, every --checkpoint-minutes minutes, after each \
+            validation and epoch, and on SIGINT/SIGTERM, which stop the run after the current step) hold \
+            everything to continue: --resume OUT continues the run exactly where it stopped.
             """)
 
     @Option(help: "YAML run configuration (see configs/); flags given on the command line override its values.")
@@ -33,13 +37,13 @@ struct TrainLMCommand: ParsableCommand {
     @Option(help: "A prepared dataset.csv (from `ulmfit prepare`): train on its train split, validate on valid.")
     var dataset: String?
 
-    enum CorpusSplits: String, ExpressibleByArgument, CaseIterable {
+    enum CorpusSplits: String, ExpressibleByArgument, CaseIterable, Codable {
         case train
         case trainValid = "train+valid"
         var splits: [DatasetSplit] { self == .train ? [.train] : [.train, .valid] }
     }
     @Option(help: "With --dataset: train on its train split and validate on valid (train), or train on both and validate on a held-out --valid-fraction of them (train+valid). The test split is never read.")
-    var corpusSplits: CorpusSplits = .train
+    var corpusSplits: CorpusSplits?
 
     @Option(help: "Vocabulary JSON (default: built from the training data and saved to OUT/vocab.json).")
     var vocab: String?
@@ -73,9 +77,11 @@ struct TrainLMCommand: ParsableCommand {
     @Option(help: "Results directory (default: runs/lm).") var out: String?
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var checkpointing: CheckpointOptions
 
-    /// The run's final settings: command-line flag, else config file, else built-in default.
-    private struct Settings {
+    /// The run's final settings: command-line flag, else config file, else (resuming) the
+    /// run's recorded settings, else built-in default. Recorded in every checkpoint.
+    struct Settings: Codable {
         var fastaPaths: [String]
         var dataset, vocab, initFrom: String?
         var k, stride: Int
@@ -88,10 +94,31 @@ struct TrainLMCommand: ParsableCommand {
         var lr, pctStart, wd: Double
         var clip: Double?
         var alpha, beta: Float
+        /// With a dataset: the splits the LM trains on (nil in runs saved before it existed: train).
+        var corpusSplits: CorpusSplits?
         var evalEvery, deterministicShards: Int?
         var seed: UInt64
         var out: String
-        var layout: RunConfig.LayoutSection
+        var layout: SavedLayout
+        var checkpoints: CheckpointOptions.Saved
+
+        /// Settings a resumed run may change: where the data and results are (the data's
+        /// contents are checked against the checkpoint's fingerprint, the vocabulary against its
+        /// hash), the worker layout and the checkpoint options.
+        static let mayDifferOnResume: Set<String> = ["fastaPaths", "dataset", "vocab", "initFrom", "out", "layout",
+                                                     "checkpoints"]
+
+        /// These settings as a config with every value set (a resumed run layers options over it).
+        var asConfig: RunConfig {
+            RunConfig(
+                data: .init(fasta: dataset == nil ? fastaPaths : nil, dataset: dataset, vocab: vocab, initFrom: initFrom,
+                            k: k, stride: stride, maxBases: maxBases, validFraction: validFraction),
+                model: .init(emb: emb, hidden: hidden, layers: layers, dropMult: dropMult),
+                training: .init(batch: batch, bptt: bptt, epochs: epochs, maxSteps: maxSteps, lr: lr, pctStart: pctStart,
+                                wd: wd, clip: clip, alpha: alpha, beta: beta, evalEvery: evalEvery, seed: seed,
+                                deterministicShards: deterministicShards),
+                layout: layout.section, out: out)
+        }
     }
 
     /// The command-line flags as a config, so flags and file merge with one rule (`layered(over:)`).
@@ -113,11 +140,17 @@ struct TrainLMCommand: ParsableCommand {
         for (name, value) in [("--batch", batch), ("--bptt", bptt), ("--epochs", epochs)] where (value ?? 1) < 1 {
             throw ValidationError("\(name) must be positive")
         }
+        if checkpointing.resume != nil, initFrom != nil {
+            throw ValidationError("--init-from starts a run from a model; --resume continues a run (its weights come from its checkpoint)")
+        }
     }
 
-    /// Merges flags over the config file (if any) and fills in the defaults.
-    private func resolve() throws -> Settings {
-        let file = try config.map { try RunConfig.load(path: $0) } ?? RunConfig()
+    /// Merges flags over the config file (if any), over the resumed run's settings (if any), and
+    /// fills in the defaults.
+    private func resolve(resume: ResumePoint?) throws -> Settings {
+        let saved = try resume?.savedSettings(Settings.self)
+        var file = try config.map { try RunConfig.load(path: $0) } ?? RunConfig()
+        if let saved { file = file.layered(over: saved.asConfig) }
         let c = flags.layered(over: file)
         guard c.data.fasta != nil || c.data.dataset != nil else {
             throw ValidationError("give genome FASTA files (--fasta or data.fasta) or a prepared dataset (--dataset or data.dataset)")
@@ -131,36 +164,45 @@ struct TrainLMCommand: ParsableCommand {
             batch: c.training.batch ?? 64, bptt: c.training.bptt ?? 70, epochs: c.training.epochs ?? 1,
             maxSteps: c.training.maxSteps, lr: c.training.lr ?? 2e-3, pctStart: c.training.pctStart ?? 0.25,
             wd: c.training.wd ?? 0.01, clip: c.training.clip, alpha: c.training.alpha ?? 2, beta: c.training.beta ?? 1,
-            evalEvery: c.training.evalEvery, deterministicShards: c.training.deterministicShards,
-            seed: c.training.seed ?? 42, out: c.out ?? "runs/lm", layout: c.layout)
+            corpusSplits: corpusSplits ?? saved?.corpusSplits ?? .train, evalEvery: c.training.evalEvery, deterministicShards: c.training.deterministicShards,
+            seed: c.training.seed ?? 42, out: try resume.map { try CheckpointOptions.out(given: out, resume: $0) } ?? c.out ?? "runs/lm",
+            layout: SavedLayout(c.layout), checkpoints: try checkpointing.resolved(saved: saved?.checkpoints))
     }
 
     func run() throws {
-        let s = try resolve()
+        let resume = try checkpointing.openResume(expecting: .languageModel)
+        let s = try resolve(resume: resume)
+        let runConfig = try JSONValue(encoding: s)
+        if let resume {
+            try resume.check(config: runConfig, mayDiffer: Settings.mayDifferOnResume,
+                             vocabulary: try vocab.map { try Vocabulary.load(from: $0) })
+        }
         configureBLASForWorkers()
         // Plan the layout first: an impossible layout fails before any data is read.
-        let pool = try layout.makePool(config: s.layout)
+        let pool = try layout.makePool(config: s.layout.section)
         try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
 
         var initial: ModelCheckpoint?
-        if let initFrom = s.initFrom {
+        if resume == nil, let initFrom = s.initFrom {
             let checkpoint = try ModelCheckpoint.load(from: initFrom, expecting: .languageModel, role: "--init-from")
             print("--init-from: \(checkpoint.resolution)")
             initial = checkpoint
         }
         var vocabulary: Vocabulary
-        if let initial {
+        if let resume {
+            vocabulary = try resume.vocabulary()
+        } else if let initial {
             vocabulary = try initial.vocabulary()
         } else if let vocab = s.vocab {
             vocabulary = try Vocabulary.load(from: vocab)
         } else {
             vocabulary = try buildVocabulary(s)
         }
-        try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json"))
+        if resume == nil { try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json")) }
         let encoder = try KmerEncoder(vocabulary: vocabulary)
 
         let corpus = try s.dataset.map {
-            try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder, splits: corpusSplits.splits,
+            try LanguageModelCorpus.fromPreparedDataset(path: $0, encoder: encoder, splits: (s.corpusSplits ?? .train).splits,
                                                         validFraction: s.validFraction, seed: s.seed)
         }
             ?? LanguageModelCorpus.fromFasta(paths: s.fastaPaths, encoder: encoder, validFraction: s.validFraction,
@@ -169,7 +211,7 @@ struct TrainLMCommand: ParsableCommand {
 
         var modelConfig = initial?.config ?? AWDLSTMConfig(vocabSize: vocabulary.count, embeddingSize: s.emb,
                                                             hiddenSize: s.hidden, layerCount: s.layers)
-        modelConfig = modelConfig.scaled(dropMult: s.dropMult)
+        modelConfig = resume?.shape.config ?? modelConfig.scaled(dropMult: s.dropMult)
         if let initial { try initial.validate(against: LanguageModelParameters(config: modelConfig).layout) }
         var trainerOptions = LanguageModelTrainerOptions()
         trainerOptions.batchSize = s.batch
@@ -185,11 +227,15 @@ struct TrainLMCommand: ParsableCommand {
         options.weightDecay = s.wd
         options.maxGradNorm = s.clip
         options.evalEvery = s.evalEvery
+        options.checkpoints = CheckpointOptions.policy(s.checkpoints)
+        options.runConfig = runConfig
         print("BLAS: \(blasConfiguration())")
         print(pool.layout.table())
-        _ = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
-                                 trainerOptions: trainerOptions, options: options, pool: pool,
-                                 initialParameters: initial?.params)
+        try CheckpointOptions.stoppable(command: "train-lm") { stop in
+            _ = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
+                                     trainerOptions: trainerOptions, options: options, pool: pool,
+                                     initialParameters: initial?.params, resume: resume, stop: stop)
+        }
     }
 
     private func buildVocabulary(_ s: Settings) throws -> Vocabulary {
