@@ -94,4 +94,66 @@ size() {
       --stages all --lr 1e-2 --epochs 5 --seed 1 --workers "$WORKERS" --out "$EXP/tune/scratch-small"
 }
 
+# The model of the table and of the default run, chosen by `size` on validation MCC.
+MODEL=${MODEL:-small}
+case $MODEL in tiny) MODEL_FLAGS=("${TINY[@]}") ;; small) MODEL_FLAGS=("${SMALL[@]}") ;; *) echo "MODEL: tiny or small" >&2; exit 2 ;; esac
+
+# Learning rates on the validation split (tune.csv), seed 1, at the table's budget of 5 epochs:
+# from scratch every group at once (--stages all) at 1e-2 (run by `size`/`corpus`) or 3e-3;
+# from an LM ULMFiT's gradual unfreezing at 2e-2 (run by `size`/`corpus`) or 1e-2.
+tune() {
+  human
+  run tune-scratch-$MODEL-lr3e-3 \
+    "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --k 5 --stride 2 "${MODEL_FLAGS[@]}" \
+      --stages all --lr 3e-3 --epochs 5 --seed 1 --workers "$WORKERS" --out "$EXP/tune/scratch-$MODEL-lr3e-3"
+  run tune-ft-human-$MODEL-lr1e-2 \
+    "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --encoder "$EXP/lm/ft-human-$MODEL" \
+      --lr 1e-2 --epochs 2 --seed 1 --workers "$WORKERS" --out "$EXP/tune/ft-human-$MODEL-lr1e-2"
+}
+
+# The table: three variants x SEEDS on dataset.csv, each run reading the test split once, at its
+# end. SCRATCH_LR and ULMFIT_LR: the learning rates `tune` chose.
+SEEDS=${SEEDS:-1 2 3}
+SCRATCH_LR=${SCRATCH_LR:-1e-2}
+ULMFIT_LR=${ULMFIT_LR:-2e-2}
+table() {
+  human
+  for seed in $SEEDS; do
+    run table-human-scratch-$MODEL-s$seed \
+      "$U" train-classifier --dataset "$EXP/data/human/dataset.csv" --k 5 --stride 2 "${MODEL_FLAGS[@]}" \
+        --stages all --lr "$SCRATCH_LR" --epochs 5 --seed "$seed" --workers "$WORKERS" \
+        --out "$EXP/table/$MODEL/human-scratch/seed$seed"
+    run table-human-pretrained-$MODEL-s$seed \
+      "$U" train-classifier --dataset "$EXP/data/human/dataset.csv" --encoder "$EXP/lm/human-$MODEL" \
+        --lr "$ULMFIT_LR" --epochs 2 --seed "$seed" --workers "$WORKERS" --out "$EXP/table/$MODEL/human-pretrained/seed$seed"
+    run table-human-finetuned-$MODEL-s$seed \
+      "$U" train-classifier --dataset "$EXP/data/human/dataset.csv" --encoder "$EXP/lm/ft-human-$MODEL" \
+        --lr "$ULMFIT_LR" --epochs 2 --seed "$seed" --workers "$WORKERS" --out "$EXP/table/$MODEL/human-finetuned/seed$seed"
+  done
+}
+
+# E. coli sigma70 promoters (839) vs non-promoters (3,000), 81 nt, seed 42; the LM pretrained on
+# the two E. coli genomes (one epoch: 930 steps, about the human LM's 840) and fine-tuned on the
+# set's train + valid sequences; the classifier with the human table's settings; and from scratch.
+ecoli() {
+  run prepare-ecoli \
+    "$U" prepare --positive "$DATA/bacteria/Ecoli_prom.fa.gz" --negative "$DATA/bacteria/Ecoli_non_prom.fa.gz" \
+      --seed 42 --out "$EXP/data/ecoli"
+  run lm-ecoli-$MODEL \
+    "$U" train-lm --fasta "$GENOMES/ecoli_K12_MG1655.fa.gz" --fasta "$GENOMES/ecoli_536.fa.gz" --k 5 --stride 2 \
+      "${MODEL_FLAGS[@]}" --epochs 1 --lr 5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ecoli-$MODEL"
+  run ft-ecoli-$MODEL \
+    "$U" train-lm --dataset "$EXP/data/ecoli/dataset.csv" --corpus-splits train+valid \
+      --init-from "$EXP/lm/ecoli-$MODEL" --epochs 5 --lr 2.5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ft-ecoli-$MODEL"
+  for seed in $SEEDS; do
+    run table-ecoli-finetuned-$MODEL-s$seed \
+      "$U" train-classifier --dataset "$EXP/data/ecoli/dataset.csv" --encoder "$EXP/lm/ft-ecoli-$MODEL" \
+        --lr "$ULMFIT_LR" --epochs 2 --seed "$seed" --workers "$WORKERS" --out "$EXP/table/$MODEL/ecoli-finetuned/seed$seed"
+    run table-ecoli-scratch-$MODEL-s$seed \
+      "$U" train-classifier --dataset "$EXP/data/ecoli/dataset.csv" --k 5 --stride 2 "${MODEL_FLAGS[@]}" \
+        --stages all --lr "$SCRATCH_LR" --epochs 5 --seed "$seed" --workers "$WORKERS" \
+        --out "$EXP/table/$MODEL/ecoli-scratch/seed$seed"
+  done
+}
+
 for phase in "$@"; do "$phase"; done

@@ -22,6 +22,7 @@ VARIANTS = [
     ("human-scratch", "human, from scratch"),
     ("human-pretrained", "human, pretrained LM"),
     ("human-finetuned", "human, pretrained + fine-tuned LM"),
+    ("ecoli-scratch", "E. coli, from scratch"),
     ("ecoli-finetuned", "E. coli, E. coli-genome LM + fine-tuned"),
 ]
 METRICS = [("accuracy", "accuracy"), ("false_positives", "FP"), ("false_negatives", "FN"), ("recall", "recall"),
