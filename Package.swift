@@ -2,13 +2,14 @@
 // GenomicULMFiT: a data-parallel genomic ULMFiT trainer for many-core CPU servers.
 //
 // Module layout follows the data flow:
-//   SeededRandom (counter-based random streams: masks, shuffles, splits, initialization)
-//   GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
+//   SeededRandom (counter-based random streams: masks, shuffles, splits, initialization),
+//   OutputFiles (every file a run writes: atomic, errors that name the path and the cause)
+//   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
 //   -> Kernels (aligned buffers, GEMM, vectorized math) -> Model (AWD-LSTM layers, heads, losses)
 //   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter)
 //   -> Training (AdamW, schedules, layer groups, the data-parallel engine and trainers)
-//   -> Reporting (metrics logs, SVG charts) -> Pipeline (configs, checkpoints, the training runs)
-//   -> ulmfit (the command line)
+//   -> Reporting (metrics logs, SVG charts) -> Pipeline (the config schema, checkpoints, the checked runs)
+//   -> ulmfit (the command line; benchmarks in Sources/ulmfit/Bench)
 import PackageDescription
 
 /// Hot loops are written with `SIMD8<Float>`; without a target CPU the compiler lowers them to
@@ -26,7 +27,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
@@ -40,36 +41,40 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SeededRandom", swiftSettings: simdFlags),
-        .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom"], swiftSettings: simdFlags),
+        .target(name: "OutputFiles", swiftSettings: simdFlags),
+        .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom", "OutputFiles"], swiftSettings: simdFlags),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
         .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
-        .target(name: "Reporting", swiftSettings: simdFlags),
+        .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
-        .target(name: "Checkpoint", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Checkpoint", dependencies: ["OutputFiles", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: simdFlags),
         .target(name: "Training",
                 dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],
                 swiftSettings: simdFlags),
         .target(name: "Pipeline",
                 dependencies: ["GenomicData", "Model", "Parallel", "Training", "Reporting", "Kernels", "Checkpoint", "SeededRandom",
+                               "OutputFiles", .product(name: "Logging", package: "swift-log"),
                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: simdFlags),
         .executableTarget(
             name: "ulmfit",
             dependencies: ["GenomicData", "Kernels", "Model", "Parallel", "SeededRandom", "Training", "Reporting",
-                           "Pipeline", "Checkpoint",
+                           "Pipeline", "Checkpoint", "OutputFiles",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: simdFlags),
 
         .testTarget(name: "GenomicDataTests", dependencies: ["GenomicData"], swiftSettings: simdFlags),
+        // The command line: commands parsed in process (@testable), and the built binary run as a
+        // user runs it (CLI.swift, ResumeProcessTests).
         .testTarget(name: "ulmfitTests", dependencies: ["ulmfit", "GenomicData", "Checkpoint"], swiftSettings: simdFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdFlags),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: simdFlags),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel", "Kernels"], swiftSettings: simdFlags),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: simdFlags),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "OutputFiles"], swiftSettings: simdFlags),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"], swiftSettings: simdFlags),
         .testTarget(name: "PipelineTests",
                     dependencies: ["Pipeline", "Training", "Model", "Kernels", "GenomicData", "Parallel", "Checkpoint"],

@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// The layout of a run's checkpoints and how a path given by the user resolves to one.
 ///
@@ -62,7 +63,7 @@ public enum CheckpointDirectory {
             return Resolution(checkpoint: try Checkpoint.open(path, verifyChecksums: verifyChecksums), skipped: [])
         }
         let directory = (path as NSString).appendingPathComponent("checkpoints")
-        guard FileIO.isDirectory(directory) else {
+        guard OutputFile.isDirectory(directory) else {
             if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("model.json")) {
                 throw CheckpointError(file: path, "is a model folder of the old format (model.json, params.bin), which "
                     + "this build no longer reads; train again to get a run folder with checkpoints/")

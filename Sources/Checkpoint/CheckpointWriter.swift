@@ -1,4 +1,5 @@
 import Crypto
+import OutputFiles
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -173,8 +174,9 @@ public final class CheckpointWriter: @unchecked Sendable {
 
         try moveIntoPlace()
         try durableStepDone()
-        try FileIO.replaceAtomically(Data((CheckpointDirectory.folderName(step: step) + "\n").utf8),
-                                     at: (directory as NSString).appendingPathComponent(CheckpointDirectory.latestFile))
+        try OutputFile.write(Data((CheckpointDirectory.folderName(step: step) + "\n").utf8),
+                             to: (directory as NSString).appendingPathComponent(CheckpointDirectory.latestFile),
+                             wanted: "the pointer to the latest checkpoint")
         try durableStepDone()
         if let keep { try prune(keep: keep) }
         return finalPath

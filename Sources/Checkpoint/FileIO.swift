@@ -1,23 +1,16 @@
 import Foundation
+import OutputFiles
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// POSIX file operations with the durability a checkpoint needs. Foundation's atomic write
-/// renames without fsync, so after a power loss the new name can point at an empty file; these
-/// helpers fsync every file before it is renamed and the folder after, and report failures with
-/// the path and the reason (ENOSPC as "disk full").
+/// POSIX file operations with the durability a checkpoint needs, on top of `OutputFiles`'
+/// primitives: files created exclusively, fsynced before they are renamed, folders fsynced after
+/// (strictly: a checkpoint is not written until its names are durable), failures reported as
+/// `CheckpointError`s with the path and the reason in words (ENOSPC as "disk full").
 enum FileIO {
-    /// The system's reason for `errno`, with the common ones said plainly.
-    static func reason(_ code: Int32 = errno) -> String {
-        switch code {
-        case ENOSPC: return "disk full (ENOSPC)"
-        case EDQUOT: return "disk quota exceeded (EDQUOT)"
-        case EACCES, EPERM: return "permission denied"
-        case EROFS: return "read-only file system"
-        default: return String(cString: strerror(code))
-        }
-    }
+    /// `errno` in words, as every writer of the project says it.
+    static func reason(_ code: Int32 = errno) -> String { OutputError.reason(errno: code) }
 
     /// Creates `path` for writing; it must not exist.
     static func create(_ path: String) throws -> Int32 {
@@ -27,14 +20,8 @@ enum FileIO {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CheckpointError(file: path, "write failed after \(done) of \(bytes.count) bytes: \(reason())")
-            }
-            done += n
+        guard OutputFile.writeAll(fd, bytes) else {
+            throw CheckpointError(file: path, "write of \(bytes.count) bytes failed: \(reason())")
         }
     }
 
@@ -58,21 +45,6 @@ enum FileIO {
         try sync(fd, path: path)
     }
 
-    /// Replaces `path` with `data` atomically: a temporary file beside it, fsynced, renamed
-    /// over `path`, then the folder fsynced. A crash leaves the old or the new content.
-    static func replaceAtomically(_ data: Data, at path: String) throws {
-        let temporary = (path as NSString).deletingLastPathComponent + "/.tmp-"
-            + (path as NSString).lastPathComponent + "-\(getpid())"
-        unlink(temporary)
-        try writeDurably(data, to: temporary)
-        guard Glibc.rename(temporary, path) == 0 else {
-            let why = reason()
-            unlink(temporary)
-            throw CheckpointError(file: path, "cannot replace: \(why)")
-        }
-        try syncDirectory((path as NSString).deletingLastPathComponent)
-    }
-
     static func rename(_ from: String, to: String) throws {
         guard Glibc.rename(from, to) == 0 else {
             throw CheckpointError(file: to, "cannot rename \(from) to it: \(reason())")
@@ -88,11 +60,6 @@ enum FileIO {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return false }
         let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
         return renameat2(AT_FDCWD, a, AT_FDCWD, b, 2) == 0
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
 

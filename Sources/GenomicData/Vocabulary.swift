@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// The k-mer vocabulary: token strings in id order, with the tokenizer settings that made them.
 ///
@@ -131,18 +132,15 @@ extension Vocabulary {
     static let formatName = "genomic-ulmfit-vocabulary"
     static let formatVersion = 1
 
-    /// Writes `{"format", "version", "k", "stride", "tokens"}` as JSON (atomically).
+    /// Writes `{"format", "version", "k", "stride", "tokens"}` as JSON (atomically; an
+    /// `OutputError` names the path and the cause when that fails).
     public mutating func save(to path: String) throws {
         let object: [String: Any] = [
             "format": Vocabulary.formatName, "version": Vocabulary.formatVersion,
             "k": k, "stride": stride, "tokens": tokens,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw DataError(file: path, "cannot write vocabulary: \(error.localizedDescription)")
-        }
+        try OutputFile.write(data, to: path, wanted: "the vocabulary")
         if source == nil { source = path }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GenomicData
+import OutputFiles
 import Training
 
 /// A classifier's results on one split: mean cross-entropy, metrics, and every sequence's
@@ -39,7 +40,7 @@ public struct ClassifierEvaluation: Sendable {
     /// Writes `jsonObject(extra:)` to `path` (pretty-printed, atomically).
     public func writeJSON(to path: String, extra: [String: Any] = [:]) throws {
         let data = try JSONSerialization.data(withJSONObject: jsonObject(extra: extra), options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try OutputFile.write(data, to: path, wanted: "the evaluation results")
     }
 
     /// Writes `index,label,predicted,p0,p1,...` per sequence (index: position in the split).
@@ -51,7 +52,7 @@ public struct ClassifierEvaluation: Sendable {
             for value in p { text += "," + String(format: "%.6g", value) }
             text += "\n"
         }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try OutputFile.write(text, to: path, wanted: "the predictions")
     }
 
     /// One line: two classes: `loss 0.4012 | accuracy 0.8231 | FP 0.0900 | FN 0.0869 | recall

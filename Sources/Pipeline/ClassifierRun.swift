@@ -16,6 +16,15 @@ public struct ClassifierRunOptions: Sendable {
     public var weightDecay = 0.01
     /// Clip gradients to this global norm (nil: no clipping).
     public var maxGradNorm: Double?
+    /// Multiplier of the classifier config's dropout probabilities (fastai `drop_mult`; Genomic
+    /// ULMFiT uses 0.5 on fastai's classifier dropouts), applied by `runClassifier`.
+    public var dropMult: Float = 0.5
+    /// Show the progress line (on standard error); off for quiet runs.
+    public var showProgress = true
+    /// The defaults of the settings a command makes `stages` from (`ClassifierRecipe.stages`):
+    /// the head's peak learning rate and the epochs of the last stage (Genomic ULMFiT's).
+    public static let defaultLearningRate = 2e-2
+    public static let defaultEpochs = 2
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, test.json, predictions.csv,
     /// loss.svg, accuracy.svg, checkpoints/.
     public var outDirectory: String
@@ -49,6 +58,8 @@ public struct ClassifierRunSummary: Sendable {
 /// BatchNorm statistics, the stage, epoch and next minibatch, and the metrics logs' state.
 ///
 /// - Parameters:
+///   - config: sizes and base dropouts (e.g. `AWDLSTMConfig.classifier`); `options.dropMult`
+///     scales the dropouts (also when resuming: pass the base config).
 ///   - initialParameters: e.g. `EncoderTransfer.initialParameters` (a fine-tuned encoder); nil
 ///     trains from scratch. Ignored when resuming.
 ///   - resume: continue the run from this checkpoint (same data and settings; any worker
@@ -58,11 +69,12 @@ public struct ClassifierRunSummary: Sendable {
 ///     holds this process's validations only.
 ///   - stop: checked after every step; once set (SIGINT/SIGTERM), the run writes a checkpoint
 ///     and throws `RunInterrupted`.
-public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabulary, config: AWDLSTMConfig,
+public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                           trainerOptions: ClassifierTrainerOptions, options: ClassifierRunOptions,
                           pool: WorkerPool, initialParameters: [Float]? = nil, resume: ResumePoint? = nil,
                           stop: StopRequest? = nil,
                           log: (String) -> Void = { print($0) }) throws -> ClassifierRunSummary {
+    let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, seed = trainerOptions.seed
     let train = data[.train], valid = data[.valid], test = data[.test]
     let stepsPerEpoch = train.sequences.count / B   // the last partial batch is dropped, as fastai does
@@ -131,7 +143,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     smoothLoss = resume?.state.smoothing["loss"] ?? .nan
     smoothAccuracy = resume?.state.smoothing["accuracy"] ?? .nan
     var sequencesSeen = resume?.state.examples ?? 0
-    let progress = ProgressLine(label: "step", total: totalSteps)
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: options.showProgress)
     let start = Date()
     /// Epochs begun so far over all stages (1-based in the logs); keys each epoch's shuffle.
     var epoch = resume?.state.epoch ?? 0
@@ -203,7 +215,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                     ("optimizer_ms", .number(r.timing.optimizer * 1e-6)), ("idle_ms", .number(r.timing.idle * 1e-6)),
                     ("wall_ms", .number(r.timing.wall * 1e-6)),
                 ]
-                logs.metrics.append(row)
+                try logs.metrics.append(row)
                 let elapsed = Date().timeIntervalSince(start)
                 progress.update(done: trainer.step, fields: ["stage \(s + 1)/\(options.stages.count)", "epoch \(epoch)",
                                                              "loss \(String(format: "%.4f", smoothLoss))",
@@ -222,7 +234,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                 summary.validation.append((epoch, trainer.step, v))
                 validPoints.append(ValidPoint(step: Double(trainer.step), loss: v.loss, accuracy: v.metrics.accuracy,
                                               mcc: v.metrics.mcc))
-                logs.valid.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
+                try logs.valid.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
                                    ("loss", .number(v.loss)), ("accuracy", .number(v.metrics.accuracy)),
                                    ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1)),
                                    ("auc", v.metrics.auc.map { .number($0) } ?? .text(""))])

@@ -1,20 +1,29 @@
 import Foundation
 import Yams
 
-/// Reads typed values out of a composed YAML tree. Every mismatch (unknown key, wrong type,
-/// value out of range) becomes a `RunConfigError` naming the file, the line and the full key path.
-struct ConfigReader {
-    let file: String
+/// Reads typed values out of config entries. An entry is one value with its source: a node of a
+/// YAML file (with its line), or a command-line option turned into the same kind of node, so both
+/// go through the same checks. Every mismatch (wrong type, value out of range) becomes a
+/// `RunConfigError` naming the source and the full key path.
+enum ConfigReader {
+    /// One setting as written: the value, where it was written, and the folder its relative
+    /// paths are relative to (the config file's; nil: the working directory).
+    struct Entry {
+        let node: Node
+        let source: SettingSource
+        let base: String?
 
-    /// The checked entries of one YAML mapping.
-    struct Section {
-        /// Dotted path of the mapping itself ("" for the document root).
-        let path: String
-        fileprivate var entries: [String: Node] = [:]
+        /// A value typed on the command line (or after `--set key=`): parsed as a YAML value, so
+        /// `[a, b]` is a list and `-1` a number, exactly as in a file; `literal` keeps the text as
+        /// one string (paths, which may hold `: ` or `#`).
+        static func flag(_ text: String, source: SettingSource, literal: Bool = false) -> Entry {
+            let node = literal ? nil : (try? Yams.compose(yaml: text)) ?? nil
+            return Entry(node: node ?? .scalar(.init(text, .implicit, literal ? .doubleQuoted : .plain)), source: source, base: nil)
+        }
 
-        /// The value stored under `name`, with its full key path.
-        subscript(name: String) -> (path: String, node: Node)? {
-            entries[name].map { (ConfigReader.join(path, name), $0) }
+        /// Several values of a repeated option (`--fasta a --fasta b`).
+        static func flag(_ texts: [String], source: SettingSource) -> Entry {
+            Entry(node: .sequence(.init(texts.map { .scalar(.init($0, .implicit, .doubleQuoted)) })), source: source, base: nil)
         }
     }
 
@@ -24,93 +33,70 @@ struct ConfigReader {
         let accepts: (T) -> Bool
     }
 
-    /// Checks that `node` is a mapping whose keys are all in `known` (an absent or empty section is
-    /// an empty mapping).
-    func section(_ node: Node?, path: String, known: [String]) throws -> Section {
-        var section = Section(path: path)
-        guard let node, !isNull(node) else { return section }
-        guard case .mapping(let mapping) = node else {
-            throw error(node, path, "expected a mapping with keys \(known.joined(separator: ", ")), got \(describe(node))")
-        }
-        for (keyNode, value) in mapping {  // Yams already rejects duplicate keys
-            guard case .scalar(let key) = keyNode else {
-                throw error(keyNode, path, "keys must be plain names, got \(describe(keyNode))")
-            }
-            let full = Self.join(path, key.string)
-            guard known.contains(key.string) else {
-                throw RunConfigError(file: file, line: keyNode.mark?.line, key: full,
-                                     "unknown key '\(full)' (known: \(known.joined(separator: ", ")))")
-            }
-            section.entries[key.string] = value
-        }
-        return section
-    }
-
     /// A number written as a plain (unquoted) scalar; `T(string)` parses it, `rule` bounds it.
-    func number<T: LosslessStringConvertible>(_ section: Section, _ name: String, _ rule: Rule<T>) throws -> T? {
-        guard let (path, node) = section[name] else { return nil }
-        guard case .scalar(let scalar) = node, scalar.style == .plain,
+    static func number<T: LosslessStringConvertible>(_ e: Entry, _ key: String, _ rule: Rule<T>) throws -> T {
+        guard case .scalar(let scalar) = e.node, scalar.style == .plain,
               let value = T(scalar.string), rule.accepts(value) else {
-            throw error(node, path, "expected \(rule.expected), got \(describe(node))")
+            throw error(e, key, "expected \(rule.expected), got \(describe(e.node))")
         }
         return value
     }
 
     /// `true` or `false` (YAML 1.1 spellings such as `yes`/`no` too).
-    func bool(_ section: Section, _ name: String) throws -> Bool? {
-        guard let (path, node) = section[name] else { return nil }
-        guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Bool.construct(from: scalar) else {
-            throw error(node, path, "expected true or false, got \(describe(node))")
+    static func bool(_ e: Entry, _ key: String) throws -> Bool {
+        guard case .scalar(let scalar) = e.node, scalar.style == .plain, let value = Bool.construct(from: scalar) else {
+            throw error(e, key, "expected true or false, got \(describe(e.node))")
         }
         return value
     }
 
     /// A non-empty string (quoted or not).
-    func string(_ section: Section, _ name: String, expected: String) throws -> String? {
-        guard let (path, node) = section[name] else { return nil }
-        return try string(node, path: path, expected: expected)
+    static func string(_ e: Entry, _ key: String, expected: String) throws -> String {
+        try string(e.node, e, key, expected: expected)
     }
 
-    /// One string or a list of strings.
-    func strings(_ section: Section, _ name: String, expected: String) throws -> [String]? {
-        guard let (path, node) = section[name] else { return nil }
-        guard case .sequence(let items) = node else { return [try string(node, path: path, expected: expected)] }
-        guard !items.isEmpty else { throw error(node, path, "expected a list of \(expected)s, got an empty list") }
-        return try items.map { try string($0, path: path, expected: expected) }
+    /// A path, resolved against the entry's folder (see `ConfigPath`).
+    static func path(_ e: Entry, _ key: String, expected: String) throws -> String {
+        ConfigPath.resolve(try string(e, key, expected: expected), against: e.base)
+    }
+
+    /// One path or a list of paths, each resolved against the entry's folder.
+    static func paths(_ e: Entry, _ key: String, expected: String) throws -> [String] {
+        guard case .sequence(let items) = e.node else { return [try path(e, key, expected: expected)] }
+        guard !items.isEmpty else { throw error(e, key, "expected a list of \(expected)s, got an empty list") }
+        return try items.map { ConfigPath.resolve(try string($0, e, key, expected: expected), against: e.base) }
     }
 
     /// One of the cases of a string enum, by raw value.
-    func choice<E: RawRepresentable & CaseIterable>(_ section: Section, _ name: String) throws -> E?
+    static func choice<E: RawRepresentable & CaseIterable>(_ e: Entry, _ key: String) throws -> E
     where E.RawValue == String {
-        guard let (path, node) = section[name] else { return nil }
-        guard case .scalar(let scalar) = node, let value = E(rawValue: scalar.string) else {
+        guard case .scalar(let scalar) = e.node, let value = E(rawValue: scalar.string) else {
             let names = E.allCases.map(\.rawValue).joined(separator: ", ")
-            throw error(node, path, "expected one of \(names), got \(describe(node))")
+            throw error(e, key, "expected one of \(names), got \(describe(e.node))")
         }
         return value
     }
 
-    /// An error at `node` about the key `path`, in the form `path: message`.
-    func error(_ node: Node, _ path: String, _ message: String) -> RunConfigError {
-        RunConfigError(file: file, line: node.mark?.line, key: path.isEmpty ? nil : path,
-                       path.isEmpty ? message : "\(path): \(message)")
+    /// An error about the value of `key` in `e`.
+    static func error(_ e: Entry, _ key: String, _ message: String) -> RunConfigError {
+        RunConfigError(source: e.source, key: key, message)
     }
 
-    private func string(_ node: Node, path: String, expected: String) throws -> String {
+    private static func string(_ node: Node, _ e: Entry, _ key: String, expected: String) throws -> String {
         guard case .scalar(let scalar) = node, !isNull(node), !scalar.string.isEmpty else {
-            throw error(node, path, "expected \(expected), got \(describe(node))")
+            throw error(e, key, "expected \(expected), got \(describe(node))")
         }
         return scalar.string
     }
 
     /// `key:` with no value, `~` or `null`: YAML's way of writing nothing.
-    func isNull(_ node: Node) -> Bool {
+    static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
         return NSNull.construct(from: scalar) != nil
     }
 
     /// How a node reads in an error message.
-    private func describe(_ node: Node) -> String {
+    static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar): return isNull(node) ? "nothing" : "'\(scalar.string)'"
         case .mapping: return "a mapping"
@@ -118,12 +104,11 @@ struct ConfigReader {
         case .alias: return "an alias"
         }
     }
-
-    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 }
 
 extension ConfigReader.Rule where T == Int {
     static let positive = Self(expected: "a positive integer") { $0 >= 1 }
+    static let nonNegative = Self(expected: "a non-negative integer") { $0 >= 0 }
 }
 
 extension ConfigReader.Rule where T == UInt64 {

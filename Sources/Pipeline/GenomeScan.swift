@@ -1,5 +1,6 @@
 import Foundation
 import GenomicData
+import OutputFiles
 import Reporting
 
 /// `ulmfit scan`: slides a two-class classifier along long sequences (chromosomes) and writes
@@ -99,17 +100,19 @@ public enum GenomeScan {
         summary.windowsPerSecond = Double(summary.windows) / max(summary.seconds, 1e-9)
         tracks.sort { $0.chrom.utf8.lexicographicallyPrecedes($1.chrom.utf8) }
 
-        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
-        try write(bedGraph(tracks, options: options, source: genome), to: path(outDirectory, "scan.bedGraph"))
+        try OutputFile.makeDirectory(outDirectory, wanted: "the scan's folder (--out)")
+        try OutputFile.write(bedGraph(tracks, options: options, source: genome), to: path(outDirectory, "scan.bedGraph"),
+                             wanted: "the scan track")
         let top = topWindows(tracks, options: options)
-        try write(topBED(top, tracks: tracks, options: options), to: path(outDirectory, "top.bed"))
+        try OutputFile.write(topBED(top, tracks: tracks, options: options), to: path(outDirectory, "top.bed"),
+                             wanted: "the top windows")
         if let plot = options.plot {
             try chart(tracks, top: top, region: plot, options: options, source: genome)
                 .write(to: path(outDirectory, "scan.svg"))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(summary).write(to: URL(fileURLWithPath: path(outDirectory, "scan.json")), options: .atomic)
+        try OutputFile.write(encoder.encode(summary), to: path(outDirectory, "scan.json"), wanted: "the scan summary")
         return summary
     }
 
@@ -248,10 +251,6 @@ public enum GenomeScan {
         chart.width = 960
         chart.height = 360
         return chart
-    }
-
-    private static func write(_ text: String, to path: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     private static func path(_ directory: String, _ file: String) -> String {

@@ -20,6 +20,11 @@ public struct LanguageModelRunOptions: Sendable {
     public var maxGradNorm: Double?
     /// Evaluate on the validation split every this many steps (and at the end of each epoch).
     public var evalEvery: Int?
+    /// Multiplier of the model's dropout probabilities (fastai `drop_mult`), applied to the
+    /// config `runLanguageModel` is given.
+    public var dropMult: Float = 1
+    /// Show the progress line (on standard error); off for quiet runs.
+    public var showProgress = true
     /// Results directory: metrics.jsonl/.csv, valid.jsonl/.csv, loss.svg, checkpoints/.
     public var outDirectory: String
     /// When checkpoints are written (every N steps, every M minutes; always after each
@@ -49,17 +54,20 @@ public struct LanguageModelRunSummary: Sendable {
 /// the position in the schedule and the data, and the metrics logs' state.
 ///
 /// - Parameters:
+///   - config: the model's sizes and base dropouts; `options.dropMult` scales the dropouts (also
+///     when resuming: pass the base config, not the checkpoint's scaled one).
 ///   - resume: continue the run from this checkpoint (same corpus and settings; any worker
 ///     count): the metrics logs drop rows written after it and continue. With the same layout
 ///     (or in deterministic mode with any W <= G) the continuation is bitwise the run that was
 ///     not interrupted. `initialParameters` is then ignored.
 ///   - stop: checked before every step; once set (SIGINT/SIGTERM), the run writes a checkpoint
 ///     and throws `RunInterrupted`.
-public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config: AWDLSTMConfig,
+public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary, config baseConfig: AWDLSTMConfig,
                              trainerOptions: LanguageModelTrainerOptions, options: LanguageModelRunOptions,
                              pool: WorkerPool, initialParameters: [Float]? = nil, resume: ResumePoint? = nil,
                              stop: StopRequest? = nil,
                              log: (String) -> Void = { print($0) }) throws -> LanguageModelRunSummary {
+    let config = baseConfig.scaled(dropMult: options.dropMult)
     let B = trainerOptions.batchSize, T = trainerOptions.bptt, seed = trainerOptions.seed
     try options.checkpoints.validate()
     let firstEpoch = try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, 0))
@@ -104,7 +112,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     var summary = LanguageModelRunSummary()
     summary.validation = logs.valid.previousRows.map { (Int($0["step"] ?? 0), $0["loss"] ?? .nan, $0["accuracy"] ?? .nan) }
     var trainCurve = logs.metrics.previousRows.map { (x: $0["step"] ?? 0, y: $0["smooth_loss"] ?? .nan) }
-    func validate(step: Int) {
+    func validate(step: Int) throws {
         guard let valid else { return }
         let (loss, accuracy) = trainer.evaluate(valid)
         summary.validation.append((step, loss, accuracy))
@@ -112,10 +120,10 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             ("step", .integer(step)), ("loss", .number(loss)), ("accuracy", .number(accuracy)),
             ("perplexity", .number(exp(loss))),
         ]
-        logs.valid.append(row)
+        try logs.valid.append(row)
         log("valid step \(step): loss \(String(format: "%.4f", loss)), accuracy \(String(format: "%.4f", accuracy))")
     }
-    if resume == nil { validate(step: 0) }
+    if resume == nil { try validate(step: 0) }
 
     let checkpoints = RunCheckpoint(run: options.outDirectory, kind: .languageModel, shape: .init(config: config),
                                     layout: parameters.layout, vocabulary: vocabulary, runConfig: options.runConfig,
@@ -151,7 +159,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
         return written.path
     }
 
-    let progress = ProgressLine(label: "step", total: totalSteps)
+    let progress = ProgressLine(label: "step", total: totalSteps, enabled: options.showProgress)
     let start = Date()
     epochs: for epoch in cursor.epoch ..< options.epochs {
         // Documents are shuffled per epoch (keyed by seed and epoch), as fastai's LMDataLoader.
@@ -180,7 +188,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
                 ("allreduce_ms", .number(r.timing.allReduce * 1e-6)), ("optimizer_ms", .number(r.timing.optimizer * 1e-6)),
                 ("idle_ms", .number(r.timing.idle * 1e-6)), ("wall_ms", .number(r.timing.wall * 1e-6)),
             ]
-            logs.metrics.append(row)
+            try logs.metrics.append(row)
             let elapsed = Date().timeIntervalSince(start)
             progress.update(done: step, fields: ["epoch \(epoch + 1)/\(options.epochs)",
                                                  "loss \(String(format: "%.4f", smooth))",
@@ -188,13 +196,13 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             if window == batches.windowCount - 1 {
                 // End of the epoch: validate, and (unless the run ends here) a checkpoint.
                 progress.finish()
-                validate(step: step)
+                try validate(step: step)
                 cursor = (epoch + 1, 0)
                 if step < totalSteps { try save() }
             } else {
                 cursor = (epoch, window + 1)
                 if let every = options.evalEvery, step % every == 0, step < totalSteps {
-                    validate(step: step)
+                    try validate(step: step)
                     try save()
                 } else if step < totalSteps, clock.isDue(afterStep: step) {   // the last step: the final save follows
                     try save()
@@ -202,7 +210,7 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
             }
         }
     }
-    if summary.validation.last?.step != step { validate(step: step) }
+    if summary.validation.last?.step != step { try validate(step: step) }
     summary.steps = step
     summary.seconds = Date().timeIntervalSince(start)
     summary.smoothedTrainLoss = smooth

@@ -9,15 +9,19 @@ public final class ProgressLine {
     private let start = Date()
     private var lastPrint = Date.distantPast
     private let tty = isatty(STDERR_FILENO) != 0
+    private let enabled: Bool
 
-    public init(label: String, total: Int, interval: Double = 10) {
+    /// `enabled` false: prints nothing (quiet runs).
+    public init(label: String, total: Int, interval: Double = 10, enabled: Bool = true) {
         self.label = label
         self.total = total
         self.interval = interval
+        self.enabled = enabled
     }
 
     /// Reports `done` of `total` units, with extra fields (e.g. "loss 1.23").
     public func update(done: Int, fields: [String], force: Bool = false) {
+        guard enabled else { return }
         let now = Date()
         guard force || tty || now.timeIntervalSince(lastPrint) >= interval || done == total else { return }
         lastPrint = now
@@ -30,7 +34,7 @@ public final class ProgressLine {
 
     /// Ends an in-place line.
     public func finish() {
-        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+        if tty && enabled { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     static func duration(_ s: Double) -> String {

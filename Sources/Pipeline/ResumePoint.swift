@@ -28,6 +28,8 @@ public struct ResumePoint: Sendable {
     /// The resolved config the run was started with (as its command recorded it).
     public var config: JSONValue { manifest.config }
     var file: String { checkpoint.manifestPath }
+    /// The manifest, as messages name it (relative to the working directory when inside it).
+    public var manifestFile: String { ConfigPath.display(file) }
 
     /// Opens the checkpoint of `path` to resume a run of `expected` kind.
     /// - Throws: `CheckpointError` naming the file and field: no intact checkpoint, another kind,

@@ -2,16 +2,55 @@ import Foundation
 import Yams
 
 extension RunConfig {
-    static let sectionKeys = ["data", "model", "training", "layout", "out"]
-    static let dataKeys = ["fasta", "dataset", "vocab", "init_from", "k", "stride", "max_bases", "valid_fraction"]
-    static let modelKeys = ["emb", "hidden", "layers", "drop_mult"]
-    static let trainingKeys = ["batch", "bptt", "epochs", "max_steps", "lr", "pct_start", "wd", "clip", "alpha",
-                               "beta", "eval_every", "seed", "deterministic_shards"]
-    static let layoutKeys = ["workers", "bind", "policy", "cpus", "oversubscribe"]
-
-    /// Reads a YAML run configuration. Throws `RunConfigError` (file, line, key path) for a missing,
-    /// unreadable or empty file, YAML syntax errors, unknown keys, wrong types and out-of-range values.
+    /// Reads a YAML config file. Throws `RunConfigError` (file, line, key path) for a missing,
+    /// unreadable or empty file, YAML syntax errors, unknown keys, wrong types and out-of-range
+    /// values. Relative paths in it are resolved against the file's folder.
     public static func load(path: String) throws -> RunConfig {
+        try RunConfig(entries: entries(ofFile: path))
+    }
+
+    /// Parses the text of a YAML config; `file` names it in errors and its folder anchors relative paths.
+    public static func parse(yaml: String, file: String) throws -> RunConfig {
+        try RunConfig(entries: entries(yaml: yaml, file: file))
+    }
+
+    /// The settings of `file` (if any) with `overrides` (command-line options) on top, over a
+    /// resumed run's recorded settings (`resumed`, if any): every value goes through the same
+    /// checks. `exclusive` lists groups of keys that are one choice (e.g. `data.fasta` and
+    /// `data.dataset` for `train-lm`): an override of one key of a group replaces the file's
+    /// values for the whole group.
+    public static func resolve(file: String?, overrides: [ConfigOverride], exclusive: [[String]] = [],
+                               resumed: ResumePoint? = nil) throws -> RunConfig {
+        var entries: [String: ConfigReader.Entry] =
+            resumed.map { Self.entries(recorded: $0.config, source: .file($0.manifestFile, line: nil)) } ?? [:]
+        let fromFile: [String: ConfigReader.Entry] = try file.map { try Self.entries(ofFile: $0) } ?? [:]
+        entries.merge(fromFile) { _, file in file }
+        for group in exclusive where overrides.contains(where: { group.contains($0.key) }) {
+            for key in group { entries[key] = nil }
+        }
+        for override in overrides { entries[override.key] = override.entry }
+        return try RunConfig(entries: entries)
+    }
+
+    /// A config from checked entries (key path -> value and source), each read by its schema key.
+    init(entries: [String: ConfigReader.Entry]) throws {
+        self.init()
+        // In file order, so that the first error reported is the first in the file.
+        for (path, entry) in entries.sorted(by: { Self.order($0.value.source, $0.key) < Self.order($1.value.source, $1.key) }) {
+            guard let key = ConfigSchema.key(path) else {
+                throw RunConfigError(source: entry.source, key: path, "unknown key '\(path)'")
+            }
+            try key.read(entry, &self)
+            sources[path] = entry.source
+        }
+    }
+
+    private static func order(_ source: SettingSource, _ key: String) -> String {
+        if case let .file(_, line) = source { return String(format: "0%09d", line ?? 0) + key }
+        return "1" + key
+    }
+
+    static func entries(ofFile path: String) throws -> [String: ConfigReader.Entry] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw RunConfigError(file: path, "config file not found")
@@ -21,77 +60,63 @@ extension RunConfig {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw RunConfigError(file: path, "cannot read config file: \(error.localizedDescription)")
+            throw RunConfigError(file: path, "cannot read config file (not UTF-8 text, or not readable)")
         }
-        return try parse(yaml: text, file: path)
+        return try entries(yaml: text, file: path)
     }
 
-    /// Parses the text of a YAML run configuration; `file` names it in errors.
-    public static func parse(yaml: String, file: String) throws -> RunConfig {
+    /// Checks the structure (sections, known keys) and returns one entry per key, with its line.
+    static func entries(yaml: String, file: String) throws -> [String: ConfigReader.Entry] {
+        let sections = ConfigSchema.sections.joined(separator: ", ")
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
             throw syntaxError(error, file: file)
         }
-        let reader = ConfigReader(file: file)
-        guard let root, !reader.isNull(root) else {
-            throw RunConfigError(file: file, "config file is empty (expected sections \(sectionKeys.joined(separator: ", ")))")
+        guard let root, !ConfigReader.isNull(root) else {
+            throw RunConfigError(file: file, "config file is empty (expected sections \(sections))")
         }
-        guard case .mapping = root else {
-            throw reader.error(root, "", "expected a mapping with sections \(sectionKeys.joined(separator: ", "))")
+        guard case .mapping(let top) = root else {
+            throw RunConfigError(file: file, line: root.mark?.line, "expected a mapping with sections \(sections)")
         }
-        let top = try reader.section(root, path: "", known: sectionKeys)
-        var config = RunConfig()
-        config.data = try readData(top["data"]?.node, reader)
-        config.model = try readModel(top["model"]?.node, reader)
-        config.training = try readTraining(top["training"]?.node, reader)
-        config.layout = try readLayout(top["layout"]?.node, reader)
-        config.out = try reader.string(top, "out", expected: "a directory path")
-        return config
-    }
-
-    private static func readData(_ node: Node?, _ r: ConfigReader) throws -> DataSection {
-        let s = try r.section(node, path: "data", known: dataKeys)
-        let data = DataSection(
-            fasta: try r.strings(s, "fasta", expected: "a FASTA path"),
-            dataset: try r.string(s, "dataset", expected: "a dataset.csv path"),
-            vocab: try r.string(s, "vocab", expected: "a vocabulary JSON path"),
-            initFrom: try r.string(s, "init_from", expected: "a checkpoint directory"),
-            k: try r.number(s, "k", .positive), stride: try r.number(s, "stride", .positive),
-            maxBases: try r.number(s, "max_bases", .positive),
-            validFraction: try r.number(s, "valid_fraction", .unitHalfOpen))
-        if data.fasta != nil, let (_, node) = s["dataset"] {
-            throw r.error(node, "data", "give fasta or dataset, not both")
+        let base = ConfigPath.folder(of: file)
+        func entry(_ node: Node) -> ConfigReader.Entry {
+            ConfigReader.Entry(node: node, source: .file(file, line: node.mark?.line), base: base)
         }
-        return data
-    }
-
-    private static func readModel(_ node: Node?, _ r: ConfigReader) throws -> ModelSection {
-        let s = try r.section(node, path: "model", known: modelKeys)
-        return ModelSection(emb: try r.number(s, "emb", .positive), hidden: try r.number(s, "hidden", .positive),
-                            layers: try r.number(s, "layers", .positive),
-                            dropMult: try r.number(s, "drop_mult", .nonNegative))
-    }
-
-    private static func readTraining(_ node: Node?, _ r: ConfigReader) throws -> TrainingSection {
-        let s = try r.section(node, path: "training", known: trainingKeys)
-        return TrainingSection(
-            batch: try r.number(s, "batch", .positive), bptt: try r.number(s, "bptt", .positive),
-            epochs: try r.number(s, "epochs", .positive), maxSteps: try r.number(s, "max_steps", .positive),
-            lr: try r.number(s, "lr", .positive), pctStart: try r.number(s, "pct_start", .unitClosed),
-            wd: try r.number(s, "wd", .nonNegative), clip: try r.number(s, "clip", .positive),
-            alpha: try r.number(s, "alpha", .nonNegative), beta: try r.number(s, "beta", .nonNegative),
-            evalEvery: try r.number(s, "eval_every", .positive), seed: try r.number(s, "seed", .nonNegative),
-            deterministicShards: try r.number(s, "deterministic_shards", .positive))
-    }
-
-    private static func readLayout(_ node: Node?, _ r: ConfigReader) throws -> LayoutSection {
-        let s = try r.section(node, path: "layout", known: layoutKeys)
-        return LayoutSection(workers: try r.number(s, "workers", .positive), bind: try r.choice(s, "bind"),
-                             policy: try r.choice(s, "policy"),
-                             cpus: try r.string(s, "cpus", expected: "an hwloc location such as core:0-7"),
-                             oversubscribe: try r.bool(s, "oversubscribe"))
+        var entries: [String: ConfigReader.Entry] = [:]
+        for (keyNode, value) in top {  // Yams already rejects duplicate keys
+            guard case .scalar(let name) = keyNode else {
+                throw RunConfigError(file: file, line: keyNode.mark?.line, "keys must be plain names, got \(ConfigReader.describe(keyNode))")
+            }
+            let section = name.string
+            guard ConfigSchema.sections.contains(section) else {
+                throw RunConfigError(file: file, line: keyNode.mark?.line, key: section, "unknown key '\(section)' (known: \(sections))")
+            }
+            if ConfigSchema.key(section) != nil {   // `out`: a key, not a section
+                entries[section] = entry(value)
+                continue
+            }
+            let known = ConfigSchema.keys(in: section).map(\.name)
+            if ConfigReader.isNull(value) { continue }
+            guard case .mapping(let mapping) = value else {
+                throw RunConfigError(file: file, line: value.mark?.line, key: section,
+                                     "expected a mapping with keys \(known.joined(separator: ", ")), got \(ConfigReader.describe(value))")
+            }
+            for (keyNode, value) in mapping {
+                guard case .scalar(let key) = keyNode else {
+                    throw RunConfigError(file: file, line: keyNode.mark?.line, key: section,
+                                         "keys must be plain names, got \(ConfigReader.describe(keyNode))")
+                }
+                let path = "\(section).\(key.string)"
+                guard known.contains(key.string) else {
+                    throw RunConfigError(file: file, line: keyNode.mark?.line, key: path,
+                                         "unknown key '\(path)' (known: \(known.joined(separator: ", ")))")
+                }
+                entries[path] = entry(value)
+            }
+        }
+        return entries
     }
 
     /// A YAML syntax error as a `RunConfigError` with the line libyaml reports.

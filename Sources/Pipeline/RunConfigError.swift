@@ -1,24 +1,47 @@
-/// A run configuration file that cannot be used: names the file, the line and the key path.
+/// A setting that cannot be used: names where it came from (the file and line, or the
+/// command-line option), the key and what is wrong.
 public struct RunConfigError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The configuration file, as given.
-    public let file: String
-    /// 1-based line of the offending key or value; nil for whole-file problems (missing, empty).
-    public let line: Int?
+    /// Where the offending value was written.
+    public let source: SettingSource
     /// Full dotted key path, e.g. `training.lr`; nil when the problem is not about one key.
     public let key: String?
     /// What is wrong, in words.
     public let message: String
 
-    public init(file: String, line: Int? = nil, key: String? = nil, _ message: String) {
-        self.file = file
-        self.line = line
+    public init(source: SettingSource, key: String? = nil, _ message: String) {
+        self.source = source
         self.key = key
         self.message = message
     }
 
-    /// E.g. `configs/x.yaml:7: training.batch: expected a positive integer, got -4`.
+    /// An error about a whole config file (missing, empty) or one line of it.
+    public init(file: String, line: Int? = nil, key: String? = nil, _ message: String) {
+        self.init(source: .file(file, line: line), key: key, message)
+    }
+
+    /// The config file, for errors that come from one.
+    public var file: String? {
+        if case let .file(path, _) = source { return path }
+        return nil
+    }
+
+    /// The line, for errors that come from a line of a config file.
+    public var line: Int? {
+        if case let .file(_, line) = source { return line }
+        return nil
+    }
+
+    /// E.g. `configs/x.yaml:7: training.batch: expected a positive integer, got '-4'`, or for a flag
+    /// `--batch: expected a positive integer, got '-4' (training.batch)`.
     public var description: String {
-        let location = line.map { "\(file):\($0)" } ?? file
-        return "\(location): \(message)"
+        switch source {
+        case .file:
+            return "\(source): " + (key.map { "\($0): " } ?? "") + message
+        case .flag(let name):
+            let keyNote = key.map { name.hasSuffix($0) ? "" : " (\($0))" } ?? ""
+            return "\(name): \(message)\(keyNote)"
+        case .builtIn:
+            return (key.map { "\($0) (default): " } ?? "") + message
+        }
     }
 }

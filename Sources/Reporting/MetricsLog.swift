@@ -1,26 +1,23 @@
 import Foundation
+import OutputFiles
 
 /// Machine-readable results of a run: one JSON object per line (JSONL) and the same rows as
-/// CSV, both flushed after every row so a crash loses nothing already written.
+/// CSV, both written through to the file on every row so a crash loses nothing already written.
+/// Every failure (folder, permissions, full disk) is an `OutputError` naming the file.
 public final class MetricsLog {
     public let jsonlPath: String
     public let csvPath: String
-    private let jsonl: FileHandle
-    private let csv: FileHandle
+    private let jsonl: AppendingFile
+    private let csv: AppendingFile
     private var columns: [String]?
 
     /// Creates (truncates) `<directory>/<name>.jsonl` and `<directory>/<name>.csv`.
     public init(directory: String, name: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputFile.makeDirectory(directory)
         jsonlPath = (directory as NSString).appendingPathComponent(name + ".jsonl")
         csvPath = (directory as NSString).appendingPathComponent(name + ".csv")
-        for path in [jsonlPath, csvPath] {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
-        }
-        jsonl = try FileHandle(forWritingTo: URL(fileURLWithPath: jsonlPath))
-        csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
+        jsonl = try OutputFile.createLog(jsonlPath, wanted: "the \(name) log")
+        csv = try OutputFile.createLog(csvPath, wanted: "the \(name) table")
     }
 
     /// Rows in the log (those kept when continuing included).
@@ -37,24 +34,15 @@ public final class MetricsLog {
     /// after the checkpoint being resumed, so the continuation does not log them twice, and a
     /// line cut short by a crash) and appends after them. Missing files start empty.
     public init(continuing directory: String, name: String, rows: Int) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputFile.makeDirectory(directory)
         jsonlPath = (directory as NSString).appendingPathComponent(name + ".jsonl")
         csvPath = (directory as NSString).appendingPathComponent(name + ".csv")
-        for path in [jsonlPath, csvPath] where !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
-        }
-        let jsonlText = try Data(contentsOf: URL(fileURLWithPath: jsonlPath))
-        let csvText = try Data(contentsOf: URL(fileURLWithPath: csvPath))
+        let jsonlText = FileManager.default.contents(atPath: jsonlPath) ?? Data()   // missing: start empty
+        let csvText = FileManager.default.contents(atPath: csvPath) ?? Data()
         let (jsonlKeep, jsonlLines) = Self.prefix(jsonlText, lines: rows)
         let (csvKeep, csvLines) = Self.prefix(csvText, lines: rows == 0 ? 0 : rows + 1)
-        jsonl = try FileHandle(forWritingTo: URL(fileURLWithPath: jsonlPath))
-        csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
-        try jsonl.truncate(atOffset: UInt64(jsonlKeep))
-        try csv.truncate(atOffset: UInt64(csvKeep))
-        _ = try jsonl.seekToEnd()
-        _ = try csv.seekToEnd()
+        jsonl = try OutputFile.continueLog(jsonlPath, keepingBytes: jsonlKeep, wanted: "the \(name) log")
+        csv = try OutputFile.continueLog(csvPath, keepingBytes: csvKeep, wanted: "the \(name) table")
         missingRows = max(rows - jsonlLines.count, rows == 0 ? 0 : rows + 1 - csvLines.count)
         if let header = csvLines.first { columns = header.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         rowCount = jsonlLines.count
@@ -77,27 +65,22 @@ public final class MetricsLog {
         return (end, kept)
     }
 
-    deinit {
-        try? jsonl.close()
-        try? csv.close()
-    }
-
     /// Appends one row. The first row fixes the CSV columns (keys in the given order); later
     /// rows write those columns (missing values empty).
-    public func append(_ row: KeyValuePairs<String, MetricValue>) {
-        append(Array(row))
+    public func append(_ row: KeyValuePairs<String, MetricValue>) throws {
+        try append(Array(row))
     }
 
-    public func append(_ row: [(key: String, value: MetricValue)]) {
+    public func append(_ row: [(key: String, value: MetricValue)]) throws {
         rowCount += 1
         let fields = row.map { "\"\($0.key)\":\($0.value.json)" }.joined(separator: ",")
-        jsonl.write(Data("{\(fields)}\n".utf8))
+        try jsonl.append("{\(fields)}\n")
         if columns == nil {
             columns = row.map(\.key)
-            csv.write(Data((columns!.joined(separator: ",") + "\n").utf8))
+            try csv.append(columns!.joined(separator: ",") + "\n")
         }
         let lookup = Dictionary(row.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        csv.write(Data((columns!.map { lookup[$0]?.csv ?? "" }.joined(separator: ",") + "\n").utf8))
+        try csv.append(columns!.map { lookup[$0]?.csv ?? "" }.joined(separator: ",") + "\n")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// A small line chart written as standalone SVG: loss curves, scaling plots.
 ///
@@ -100,7 +101,7 @@ public struct SVGLineChart: Sendable {
 
     /// Writes the chart atomically to `path`.
     public func write(to path: String) throws {
-        try render().write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(render(), to: path, wanted: "the chart")
     }
 
     private func q(_ v: Double) -> String { "\"\(String(format: "%.1f", v))\"" }

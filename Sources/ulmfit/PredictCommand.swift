@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GenomicData
 import Kernels
+import OutputFiles
 import Pipeline
 
 /// `ulmfit predict`: class probabilities of new sequences from a trained classifier.
@@ -29,17 +30,19 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Sequences per batch.") var batch = 64
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         if batch < 1 || maxLength < 1 { throw ValidationError("--batch and --max-length must be positive") }
     }
 
     func run() throws {
+        let logger = verbosity.logger
+        let pool = try RunConfig.resolve(file: nil, overrides: layout.overrides.compactMap { $0 }).makeWorkerPool()
         configureBLASForWorkers()
-        let pool = try layout.makePool()
-        let checkpoint = try ClassifierCheckpoint.load(from: model, role: "predict --model")
+        let checkpoint = try ClassifierCheckpoint.load(from: model, role: "--model")
         let encoder = try KmerEncoder(vocabulary: checkpoint.vocabulary())
-        log("--model: \(checkpoint.model.resolution)")
+        logger.info("--model: \(checkpoint.model.resolution)")
         var records: [SequenceInput.Record] = []
         for file in files {
             records += try SequenceInput.read(path: file, sequenceColumn: sequenceColumn, idColumn: idColumn)
@@ -55,17 +58,14 @@ struct PredictCommand: ParsableCommand {
                 let lines = rows.map { $0.csvRow + "\n" }.joined()
                 if out == nil { print(lines, terminator: "") } else { text += lines }
                 predicted += rows.count
-                log("\(predicted) of \(records.count) records classified")
+                logger.info("\(predicted) of \(records.count) records classified")
             })
-        if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) }
-        for bad in invalid { log("skipped \(bad.description)") }
+        if let out { try OutputFile.write(text, to: out, wanted: "the predictions (--out)") }
+        for bad in invalid { logger.warning("skipped \(bad.description)") }
         let seconds = Date().timeIntervalSince(start)
-        log("\(records.count) records: \(predicted) classified, \(invalid.count) skipped as invalid"
-            + String(format: " (%.1f s, %.0f records/s)", seconds, Double(predicted) / max(seconds, 1e-9))
-            + (out.map { "; wrote \($0)" } ?? ""))
+        let rate = String(format: "%.1f s, %.0f records/s", seconds, Double(predicted) / max(seconds, 1e-9))
+        logger.notice("\(records.count) records: \(predicted) classified, \(invalid.count) skipped as invalid (\(rate))\(out.map { "; wrote \($0)" } ?? "")")
     }
-
-    private func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }
 
 extension InvalidRecordPolicy: ExpressibleByArgument {}

@@ -41,6 +41,8 @@ struct PrepareCommand: ParsableCommand {
     @Option(help: "Output folder (dataset.csv is written there).")
     var out: String
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     func validate() throws {
         let inputs = positive + negative + csv
         if inputs.isEmpty { throw ValidationError("give --positive P.fa --negative N.fa, or --csv FILE") }

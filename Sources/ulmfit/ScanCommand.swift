@@ -29,6 +29,7 @@ struct ScanCommand: ParsableCommand {
     @Argument(help: "Genome FASTA (plain or .gz), one record per chromosome or region.") var genome: String
 
     @OptionGroup var layout: LayoutOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         if window < 1 || step < 1 || batch < 1 || top < 0 {
@@ -37,10 +38,11 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
+        let logger = verbosity.logger
+        let pool = try RunConfig.resolve(file: nil, overrides: layout.overrides.compactMap { $0 }).makeWorkerPool()
         configureBLASForWorkers()
-        let pool = try layout.makePool()
-        let checkpoint = try ClassifierCheckpoint.load(from: model, role: "scan --model")
-        print("--model: \(checkpoint.model.resolution)")
+        let checkpoint = try ClassifierCheckpoint.load(from: model, role: "--model")
+        logger.info("--model: \(checkpoint.model.resolution)")
         let encoder = try KmerEncoder(vocabulary: checkpoint.vocabulary())
         var options = GenomeScan.Options()
         options.window = window
@@ -51,7 +53,7 @@ struct ScanCommand: ParsableCommand {
         let classifier = try checkpoint.sequenceClassifier(
             pool: pool, maxLength: encoder.tokenizer.tokenCount(sequenceLength: window), batchSize: batch)
         let s = try GenomeScan.run(genome: genome, classifier: classifier, encoder: encoder, options: options,
-                                   outDirectory: out)
+                                   outDirectory: out, log: { logger.info("\($0)") })
         print("\(s.records) records, \(s.bases) bases: \(s.windows) windows scored, \(s.windowsSkippedNonACGT) skipped "
               + "(overlapping N or another symbol), \(s.recordsShorterThanWindow) records shorter than the window; "
               + String(format: "%.1f s, %.0f windows/s on %d workers", s.seconds, s.windowsPerSecond, pool.workerCount))

@@ -24,6 +24,8 @@ struct TokenizeCommand: ParsableCommand {
     @Argument(help: "DNA sequences: A, C, G, T and N, in either case.")
     var sequences: [String]
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     func validate() throws {
         if ids && vocab == nil { throw ValidationError("--ids needs --vocab FILE") }
         if vocab == nil && k == nil { throw ValidationError("give --k (or --vocab FILE)") }

@@ -17,9 +17,7 @@ struct TopologyCommand: ParsableCommand {
             """)
 
     @OptionGroup var layoutOptions: LayoutOptions
-
-    @Option(help: "A run config (YAML) whose layout: section to plan; flags override it.")
-    var config: String?
+    @OptionGroup var configOptions: ConfigOptions
 
     @Option(help: "Plan against a synthetic hwloc topology instead of this machine, e.g. \"pack:2 numa:2 l3:2 core:4 pu:2\".")
     var synthetic: String?
@@ -30,18 +28,26 @@ struct TopologyCommand: ParsableCommand {
     @Option(help: "Parameters in the --verify reduce-scatter measurement.")
     var reduceFloats = 4_000_000
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     func run() throws {
         let topology = try synthetic.map { try Topology(synthetic: $0) } ?? Topology.machine()
-        let configLayout = try config.map { try RunConfig.load(path: $0).layout } ?? RunConfig.LayoutSection()
-        let merged = layoutOptions.section.layered(over: configLayout)
-        let planning = merged != RunConfig.LayoutSection() || verify
+        let settings = try configOptions.resolve(layoutOptions.overrides)
+        let planning = settings.layout != RunConfig.LayoutSection() || verify
         guard planning else {
             print(topology)
             return
         }
-        // Plan before printing anything, so an impossible layout fails with just its message.
-        let spec = merged.spec
-        let layout = try WorkerLayout(spec: spec, topology: topology)
+        // Plan before printing anything, so an impossible layout fails with just its message
+        // (naming the option or config line at fault).
+        let spec = settings.layout.spec
+        let layout: WorkerLayout
+        do {
+            layout = try WorkerLayout(spec: spec, topology: topology)
+        } catch let error as LayoutError {
+            let key = settings.sources["layout.cpus"] != nil ? "layout.cpus" : "layout.workers"
+            throw settings.error(key, "\(error)")
+        }
         print(topology)
         print("")
         print("Layout: \(layout.workerCount) workers, bind \(layout.unit.rawValue), policy \(spec.policy.rawValue)"

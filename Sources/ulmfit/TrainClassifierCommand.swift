@@ -1,11 +1,6 @@
 import ArgumentParser
-import Checkpoint
-import Foundation
-import GenomicData
 import Kernels
-import Model
 import Pipeline
-import Training
 
 /// `ulmfit train-classifier`: trains the pooling classifier on a prepared dataset, from a
 /// fine-tuned language model's encoder (ULMFiT) or from scratch.
@@ -19,189 +14,77 @@ struct TrainClassifierCommand: ParsableCommand {
             ulmfit): the head for 1 epoch at --lr, the last two groups at slice(lr/2/2.6^4, lr/2), the last \
             three at slice(lr/4/2.6^4, lr/4), then everything for --epochs epochs at slice(lr/20/2.6^4, lr/20). \
             --stages all trains every group for --epochs epochs at --lr (the default without --encoder). \
-            Writes to --out: metrics.jsonl/.csv (every step), valid.jsonl/.csv (every epoch: loss, accuracy, \
-            MCC), test.json (test metrics and confusion matrix), predictions.csv (test split), loss.svg, \
-            accuracy.svg and checkpoints/step-N/ (weights and BatchNorm statistics; see `ulmfit evaluate`), \
-            written at the end of every epoch (and every --checkpoint-every steps, every --checkpoint-minutes \
-            minutes, and on SIGINT/SIGTERM, which stop the run after the current step): --resume OUT continues \
-            the run exactly where it stopped, also within an epoch or a stage.
+            Every option is also a config key (section classifier:, data:, model:, layout:; --config FILE). \
+            Writes to --out: config.yaml (every resolved setting), vocab.json, metrics.jsonl/.csv (every step), \
+            valid.jsonl/.csv (every epoch: loss, accuracy, MCC), test.json, predictions.csv (test split), \
+            loss.svg, accuracy.svg, model/ (see `ulmfit evaluate`) and summary.json (last).
             """)
 
-    enum Stages: String, ExpressibleByArgument, CaseIterable, Codable { case ulmfit, all }
+    @OptionGroup var configOptions: ConfigOptions
 
-    // Every setting is optional without a default so that "not given" can fall back to the
-    // settings of a resumed run; the built-in defaults (shown in the help) apply in `resolve`.
+    @Option(help: .key("data.dataset")) var dataset: String?
+    @Option(help: .key("data.encoder")) var encoder: String?
+    @Option(help: .key("data.vocab")) var vocab: String?
+    @Option(parsing: .unconditional, help: .key("data.k")) var k: String?
+    @Option(parsing: .unconditional, help: .key("data.stride")) var stride: String?
+    @Option(parsing: .unconditional, help: .key("model.emb")) var emb: String?
+    @Option(parsing: .unconditional, help: .key("model.hidden")) var hidden: String?
+    @Option(parsing: .unconditional, help: .key("model.layers")) var layers: String?
 
-    @Option(help: "A prepared dataset.csv (from `ulmfit prepare`).")
-    var dataset: String?
+    @Option(help: .key("classifier.stages")) var stages: String?
+    @Option(parsing: .unconditional, help: .key("classifier.batch")) var batch: String?
+    @Option(parsing: .unconditional, help: .key("classifier.bptt")) var bptt: String?
+    @Option(parsing: .unconditional, help: .key("classifier.epochs")) var epochs: String?
+    @Option(parsing: .unconditional, help: .key("classifier.max_steps")) var maxSteps: String?
+    @Option(parsing: .unconditional, help: .key("classifier.lr")) var lr: String?
+    @Option(parsing: .unconditional, help: .key("classifier.pct_start")) var pctStart: String?
+    @Option(parsing: .unconditional, help: .key("classifier.wd")) var wd: String?
+    @Option(parsing: .unconditional, help: .key("classifier.clip")) var clip: String?
+    @Option(parsing: .unconditional, help: .key("classifier.drop_mult")) var dropMult: String?
+    @Option(parsing: .unconditional, help: .key("classifier.alpha")) var alpha: String?
+    @Option(parsing: .unconditional, help: .key("classifier.beta")) var beta: String?
+    @Option(parsing: .unconditional, help: .key("classifier.seed")) var seed: String?
+    @Option(parsing: .unconditional, help: .key("classifier.deterministic_shards")) var deterministicShards: String?
 
-    @Option(help: "Language model whose encoder starts the classifier: a train-lm run folder or one of its checkpoints (e.g. runs/finetune).")
-    var encoder: String?
-
-    @Option(help: "Vocabulary JSON when training from scratch (default: built from the train split).")
-    var vocab: String?
-
-    @Option(help: "k-mer size when building the vocabulary (from scratch; default: 5).") var k: Int?
-    @Option(help: "k-mer stride when building the vocabulary (from scratch; default: 2).") var stride: Int?
-    @Option(help: "Embedding size E (from scratch; default: 400).") var emb: Int?
-    @Option(help: "Hidden size H (from scratch; default: 1150).") var hidden: Int?
-    @Option(help: "LSTM layers (from scratch; default: 3).") var layers: Int?
-    @Option(help: "Multiplier of fastai's classifier dropouts (Genomic ULMFiT: 0.5, the default).") var dropMult: Float?
-    @Option(help: "Sequences per minibatch, all workers (default: \(ClassifierTrainerOptions().batchSize)).") var batch: Int?
-    @Option(help: "The encoder's backward is truncated every this many tokens (default: \(ClassifierTrainerOptions().bptt)).")
-    var bptt: Int?
-    @Option(help: "Peak learning rate of the head (first stage); later stages use fractions of it (default: 0.02).") var lr: Double?
-    @Option(help: "Epochs of the last (all groups) stage (default: 2).") var epochs: Int?
-    @Option(help: "Training stages: ulmfit (gradual unfreezing) or all (default: ulmfit with --encoder, else all).")
-    var stages: Stages?
-    @Option(help: "Stop each stage after this many steps (quick passes).") var maxSteps: Int?
-    @Option(help: "Fraction of each stage's steps warming up (default: 0.25).") var pctStart: Double?
-    @Option(help: "Decoupled weight decay (default: 0.01).") var wd: Double?
-    @Option(help: "Clip gradients to this global norm.") var clip: Double?
-    @Option(help: "Activation regularization (AR) on the last LSTM layer's output, as fastai's text learners (default: 2; 0: off).")
-    var alpha: Float?
-    @Option(help: "Temporal activation regularization (TAR) on the last LSTM layer's output (default: 1; 0: off).")
-    var beta: Float?
-    @Option(help: "Deterministic mode: cut every minibatch into this many fixed shards (weights independent of the worker count).")
-    var deterministicShards: Int?
-    @Option(help: "Random seed (default: 42).") var seed: UInt64?
-    @Option(help: "Results directory (default: runs/classifier).") var out: String?
-
-    @OptionGroup var layout: LayoutOptions
     @OptionGroup var checkpointing: CheckpointOptions
+    @OptionGroup var layout: LayoutOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
-    /// The run's final settings: option, else (resuming) the run's recorded settings, else
-    /// built-in default. Recorded in every checkpoint.
-    struct Settings: Codable {
-        var dataset: String
-        var encoder, vocab: String?
-        var k, stride, emb, hidden, layers: Int
-        var dropMult: Float
-        var batch, bptt: Int
-        var lr: Double
-        var epochs: Int
-        var stages: Stages
-        var maxSteps: Int?
-        var pctStart, wd: Double
-        var clip: Double?
-        /// AR and TAR coefficients (nil in runs saved before they existed: fastai's defaults).
-        var alpha, beta: Float?
-        var deterministicShards: Int?
-        var seed: UInt64
-        var out: String
-        var layout: SavedLayout
-        var checkpoints: CheckpointOptions.Saved
-
-        /// Settings a resumed run may change (see `TrainLMCommand.Settings.mayDifferOnResume`).
-        static let mayDifferOnResume: Set<String> = ["dataset", "encoder", "vocab", "out", "layout", "checkpoints"]
-    }
-
-    func validate() throws {
-        for (name, value) in [("--batch", batch), ("--bptt", bptt), ("--epochs", epochs)] where (value ?? 1) < 1 {
-            throw ValidationError("\(name) must be positive")
-        }
-        if encoder != nil, vocab != nil { throw ValidationError("--vocab is for training from scratch; --encoder brings its own vocabulary") }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if let alpha, !(alpha >= 0) { throw ValidationError("--alpha must be non-negative") }
-        if let beta, !(beta >= 0) { throw ValidationError("--beta must be non-negative") }
-        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be positive") }
-        if checkpointing.resume == nil, dataset == nil { throw ValidationError("give a prepared dataset (--dataset), or --resume RUN") }
-        if checkpointing.resume != nil, encoder != nil {
-            throw ValidationError("--encoder starts a classifier from a language model; --resume continues a run (its weights come from its checkpoint)")
-        }
-    }
-
-    private func resolve(resume: ResumePoint?) throws -> Settings {
-        let saved = try resume?.savedSettings(Settings.self)
-        let trainer = ClassifierTrainerOptions(), run = ClassifierRunOptions(stages: [], outDirectory: "")
-        let encoder = self.encoder ?? saved?.encoder
-        return Settings(
-            dataset: dataset ?? saved?.dataset ?? "", encoder: encoder, vocab: vocab ?? saved?.vocab,
-            k: k ?? saved?.k ?? 5, stride: stride ?? saved?.stride ?? 2, emb: emb ?? saved?.emb ?? 400,
-            hidden: hidden ?? saved?.hidden ?? 1150, layers: layers ?? saved?.layers ?? 3,
-            dropMult: dropMult ?? saved?.dropMult ?? 0.5, batch: batch ?? saved?.batch ?? trainer.batchSize,
-            bptt: bptt ?? saved?.bptt ?? trainer.bptt, lr: lr ?? saved?.lr ?? 2e-2, epochs: epochs ?? saved?.epochs ?? 2,
-            stages: stages ?? saved?.stages ?? (encoder == nil ? .all : .ulmfit),
-            maxSteps: maxSteps ?? saved?.maxSteps, pctStart: pctStart ?? saved?.pctStart ?? run.pctStart,
-            wd: wd ?? saved?.wd ?? run.weightDecay, clip: clip ?? saved?.clip,
-            alpha: alpha ?? saved?.alpha ?? trainer.regularization.alpha, beta: beta ?? saved?.beta ?? trainer.regularization.beta,
-            deterministicShards: deterministicShards ?? saved?.deterministicShards, seed: seed ?? saved?.seed ?? trainer.seed,
-            out: try resume.map { try CheckpointOptions.out(given: out, resume: $0) } ?? out ?? "runs/classifier",
-            layout: SavedLayout(layout.section.layered(over: saved?.layout.section ?? RunConfig.LayoutSection())),
-            checkpoints: try checkpointing.resolved(saved: saved?.checkpoints))
+    var overrides: [ConfigOverride?] {
+        [.option("data.dataset", "--dataset", dataset), .option("data.encoder", "--encoder", encoder),
+         .option("data.vocab", "--vocab", vocab), .option("data.k", "--k", k), .option("data.stride", "--stride", stride),
+         .option("model.emb", "--emb", emb), .option("model.hidden", "--hidden", hidden),
+         .option("model.layers", "--layers", layers),
+         .option("classifier.stages", "--stages", stages), .option("classifier.batch", "--batch", batch),
+         .option("classifier.bptt", "--bptt", bptt), .option("classifier.epochs", "--epochs", epochs),
+         .option("classifier.max_steps", "--max-steps", maxSteps), .option("classifier.lr", "--lr", lr),
+         .option("classifier.pct_start", "--pct-start", pctStart), .option("classifier.wd", "--wd", wd),
+         .option("classifier.clip", "--clip", clip), .option("classifier.drop_mult", "--drop-mult", dropMult),
+         .option("classifier.alpha", "--alpha", alpha), .option("classifier.beta", "--beta", beta),
+         .option("classifier.seed", "--seed", seed),
+         .option("classifier.deterministic_shards", "--deterministic-shards", deterministicShards)]
+            + checkpointing.overrides + layout.overrides + [output.override]
     }
 
     func run() throws {
-        let resume = try checkpointing.openResume(expecting: .classifier)
-        let s = try resolve(resume: resume)
-        let runConfig = try JSONValue(encoding: s)
-        if let resume {
-            try resume.check(config: runConfig, mayDiffer: Settings.mayDifferOnResume,
-                             vocabulary: try vocab.map { try Vocabulary.load(from: $0) })
+        let logger = verbosity.logger
+        let resume = try checkpointing.openResume(expecting: .classifier, logger: logger)
+        let config = try configOptions.resolve(overrides, resumed: resume)
+        if resume != nil, encoder != nil {
+            throw ValidationError("--encoder starts a classifier from a language model; --resume continues a run (its weights come from its checkpoint)")
         }
         configureBLASForWorkers()
-        let pool = try layout.makePool(config: s.layout.section)
-        try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
-        let prepared = try PreparedDataset.load(path: s.dataset)
-        print("dataset: \(prepared)")
-
-        var vocabulary: Vocabulary
-        let config: AWDLSTMConfig
-        var checkpoint: ModelCheckpoint?
-        if let resume {
-            vocabulary = try resume.vocabulary()
-            config = resume.shape.config
-        } else if let encoder = s.encoder {
-            let header = try ModelCheckpoint.load(from: encoder, expecting: .languageModel, role: "--encoder")
-            print("--encoder: \(header.resolution)")
-            checkpoint = header
-            vocabulary = try header.vocabulary()
-            config = EncoderTransfer.classifierConfig(of: header, dropMult: s.dropMult)
-        } else {
-            if let vocab = s.vocab {
-                vocabulary = try Vocabulary.load(from: vocab)
-            } else {
-                let tokenizer = try KmerTokenizer(k: s.k, stride: s.stride)
-                if let warning = tokenizer.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-                var counter = try KmerCounter(tokenizer: tokenizer)
-                for sequence in prepared[.train].sequences { counter.add(sequence) }
-                vocabulary = try counter.vocabulary()
-            }
-            config = AWDLSTMConfig.classifier(vocabSize: vocabulary.count, embeddingSize: s.emb, hiddenSize: s.hidden,
-                                              layerCount: s.layers).scaled(dropMult: s.dropMult)
-        }
-        if resume == nil { try vocabulary.save(to: (s.out as NSString).appendingPathComponent("vocab.json")) }
-        let data = try EncodedClassificationData(dataset: prepared, encoder: KmerEncoder(vocabulary: vocabulary), source: s.dataset)
-
-        var initial: [Float]?
-        if let header = checkpoint {
-            let parameters = ClassifierParameters(config: config, classCount: data.classCount)
-            let (values, copied) = try EncoderTransfer.initialParameters(for: parameters, seed: s.seed, checkpoint: header)
-            initial = values
-            print("encoder: \(copied.count) tensors from \(header.path) (\(header.kind.rawValue), step \(header.step))")
-        }
-        var trainerOptions = ClassifierTrainerOptions()
-        trainerOptions.batchSize = s.batch
-        trainerOptions.bptt = s.bptt
-        trainerOptions.seed = s.seed
-        trainerOptions.deterministicShards = s.deterministicShards
-        trainerOptions.regularization = ActivationRegularization(alpha: s.alpha ?? trainerOptions.regularization.alpha,
-                                                                 beta: s.beta ?? trainerOptions.regularization.beta)
-        var options = ClassifierRunOptions(
-            stages: s.stages == .ulmfit ? ClassifierStage.ulmfit(learningRate: s.lr, epochs: s.epochs)
-                                        : ClassifierStage.all(learningRate: s.lr, epochs: s.epochs),
-            outDirectory: s.out)
-        options.maxStepsPerStage = s.maxSteps
-        options.pctStart = s.pctStart
-        options.weightDecay = s.wd
-        options.maxGradNorm = s.clip
-        options.checkpoints = CheckpointOptions.policy(s.checkpoints)
-        options.runConfig = runConfig
-        print("BLAS: \(blasConfiguration())")
-        print(pool.layout.table())
+        let job = try ClassifierJob(config: config, resume: resume, mode: output.mode, logger: logger)
+        var summary: ClassifierRunSummary?
         try CheckpointOptions.stoppable(command: "train-classifier") { stop in
-            _ = try runClassifier(data: data, vocabulary: vocabulary, config: config, trainerOptions: trainerOptions,
-                                  options: options, pool: pool, initialParameters: initial, resume: resume, stop: stop)
+            summary = try job.run(mode: output.mode, stop: stop, logger: logger)
+        }
+        guard let summary else { return }
+        if let test = summary.test {
+            print("test: \(test.summaryLine); results in \(ConfigPath.display(job.out))")
+        } else {
+            print("trained \(summary.steps) steps; results in \(ConfigPath.display(job.out))")
         }
     }
 }

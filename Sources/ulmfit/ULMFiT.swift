@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// The `ulmfit` command line: one subcommand per stage of the pipeline and per tool.
 @main
@@ -13,6 +14,7 @@ struct ULMFiT: ParsableCommand {
             VocabCommand.self,
             TrainLMCommand.self,
             TrainClassifierCommand.self, EvaluateCommand.self, PredictCommand.self, ScanCommand.self, ExportCommand.self,
+            RunCommand.self,
             TopologyCommand.self,
             BenchCommand.self,
         ])
@@ -21,6 +23,7 @@ struct ULMFiT: ParsableCommand {
     /// when both go to one log file.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        LoggingSystem.bootstrap { _ in ConsoleLogHandler() }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -33,6 +33,8 @@ struct VocabCommand: ParsableCommand {
     @Argument(help: "FASTA files or a prepared dataset.csv.")
     var inputs: [String]
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     func run() throws {
         let tokenizer = try KmerTokenizer(k: k, stride: stride)
         var counter = try KmerCounter(tokenizer: tokenizer)

@@ -38,8 +38,8 @@ import Training
                               topology: topology, bind: false)
     }
 
+    /// fastai's classifier dropouts; `runClassifier` scales them by `ClassifierRunOptions.dropMult` (0.5).
     static let config = AWDLSTMConfig.classifier(vocabSize: 6, embeddingSize: 8, hiddenSize: 16, layerCount: 2)
-        .scaled(dropMult: 0.5)
 
     static func options(_ stages: [ClassifierStage], out: String) -> (ClassifierTrainerOptions, ClassifierRunOptions) {
         var trainer = ClassifierTrainerOptions()

@@ -12,7 +12,7 @@ import Testing
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = try MetricsLog(directory: dir, name: "metrics")
-        for step in 1 ... 5 { log.append([("step", .integer(step)), ("loss", .number(1.0 / Double(step)))]) }
+        for step in 1 ... 5 { try log.append([("step", .integer(step)), ("loss", .number(1.0 / Double(step)))]) }
         // A crash in the middle of a row leaves half a line.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log.jsonlPath))
         _ = try handle.seekToEnd()
@@ -23,7 +23,7 @@ import Testing
         #expect(continued.rowCount == 3 && continued.missingRows == 0)
         #expect(continued.previousRows.map { $0["step"] } == [1, 2, 3])
         #expect(continued.previousRows[2]["loss"] == 1.0 / 3)
-        continued.append([("step", .integer(4)), ("loss", .number(0.5))])
+        try continued.append([("step", .integer(4)), ("loss", .number(0.5))])
         #expect(continued.rowCount == 4)
         let jsonl = try String(contentsOfFile: continued.jsonlPath, encoding: .utf8)
         #expect(jsonl == "{\"step\":1,\"loss\":1.0}\n{\"step\":2,\"loss\":0.5}\n{\"step\":3,\"loss\":0.3333333333333333}\n"
@@ -36,12 +36,12 @@ import Testing
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = try MetricsLog(directory: dir, name: "valid")
-        log.append([("step", .integer(1))])
+        try log.append([("step", .integer(1))])
         let continued = try MetricsLog(continuing: dir, name: "valid", rows: 4)
         #expect(continued.rowCount == 1 && continued.missingRows == 3)
 
         let fresh = try MetricsLog(continuing: dir, name: "other", rows: 0)
-        fresh.append([("a", .integer(1))])
+        try fresh.append([("a", .integer(1))])
         #expect(try String(contentsOfFile: fresh.csvPath, encoding: .utf8) == "a\n1\n")
     }
 }

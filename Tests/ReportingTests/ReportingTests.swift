@@ -37,8 +37,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let log = try MetricsLog(directory: dir, name: "train")
-            log.append(["step": 1, "loss": 2.5, "note": "a,b"])
-            log.append(["step": 2, "loss": .number(.nan)])
+            try log.append(["step": 1, "loss": 2.5, "note": "a,b"])
+            try log.append(["step": 2, "loss": .number(.nan)])
         }
         let jsonl = try String(contentsOfFile: dir + "/train.jsonl", encoding: .utf8)
         #expect(jsonl == "{\"step\":1,\"loss\":2.5,\"note\":\"a,b\"}\n{\"step\":2,\"loss\":null}\n")

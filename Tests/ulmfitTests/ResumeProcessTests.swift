@@ -129,7 +129,8 @@ import Testing
 
         let resumed = try scratch.run(["train-lm", "--resume", "killed", "--workers", "1"], name: "resumed")
         try #require(resumed.status == 0, "resume failed: \(resumed.stderr)")
-        let log = try String(contentsOfFile: scratch.folder + "/resumed.out", encoding: .utf8)
+        // Logs go to standard error (results to standard output).
+        let log = try String(contentsOfFile: scratch.folder + "/resumed.err", encoding: .utf8)
         #expect(log.contains("--resume: using killed/checkpoints/step-") && log.contains("resuming at step"))
         try Self.expectSameRuns(scratch, "whole", "killed")
     }
@@ -162,7 +163,7 @@ import Testing
         kill(stopped.processIdentifier, SIGKILL)
         stopped.waitUntilExit()
         let lr = try scratch.run(["train-lm", "--resume", "run", "--lr", "0.01"], name: "lr")
-        #expect(lr.status != 0 && lr.stderr.contains("'config.lr': the checkpoint was written with a different value "
+        #expect(lr.status != 0 && lr.stderr.contains("'config.training.lr': the checkpoint was written with a different value "
             + "(0.002 in the checkpoint, 0.01 now)"), "\(lr.stderr)")
         try #require(try scratch.run(["vocab", "--k", "2", "--stride", "1", "--out", "k2.json", "genome.fa"], name: "vocab").status == 0)
         let vocab = try scratch.run(["train-lm", "--resume", "run", "--vocab", "k2.json"], name: "resume-vocab")

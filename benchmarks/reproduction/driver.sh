@@ -65,7 +65,7 @@ corpus() {
       --epochs 1 --max-steps 840 --lr 1e-2 --seed 42 --workers "$WORKERS" --out "$EXP/lm/mix-tiny"
   for c in human mix; do
     run ft-$c-tiny \
-      "$U" train-lm --dataset "$EXP/data/human/dataset.csv" --corpus-splits train+valid \
+      "$U" train-lm --dataset "$EXP/data/human/dataset.csv" --lm-splits train+valid \
         --init-from "$EXP/lm/$c-tiny" --epochs 5 --lr 5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ft-$c-tiny"
     run tune-ft-$c-tiny \
       "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --encoder "$EXP/lm/ft-$c-tiny" \
@@ -84,7 +84,7 @@ size() {
     "$U" train-lm --fasta "$GENOMES/human_chr22_20-21M.fa.gz" --k 5 --stride 2 "${SMALL[@]}" \
       --epochs 10 --lr 5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/human-small"
   run ft-human-small \
-    "$U" train-lm --dataset "$EXP/data/human/dataset.csv" --corpus-splits train+valid \
+    "$U" train-lm --dataset "$EXP/data/human/dataset.csv" --lm-splits train+valid \
       --init-from "$EXP/lm/human-small" --epochs 5 --lr 2.5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ft-human-small"
   run tune-ft-human-small \
     "$U" train-classifier --dataset "$EXP/data/human/tune.csv" --encoder "$EXP/lm/ft-human-small" \
@@ -143,7 +143,7 @@ ecoli() {
     "$U" train-lm --fasta "$GENOMES/ecoli_K12_MG1655.fa.gz" --fasta "$GENOMES/ecoli_536.fa.gz" --k 5 --stride 2 \
       "${MODEL_FLAGS[@]}" --epochs 1 --lr 5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ecoli-$MODEL"
   run ft-ecoli-$MODEL \
-    "$U" train-lm --dataset "$EXP/data/ecoli/dataset.csv" --corpus-splits train+valid \
+    "$U" train-lm --dataset "$EXP/data/ecoli/dataset.csv" --lm-splits train+valid \
       --init-from "$EXP/lm/ecoli-$MODEL" --epochs 5 --lr 2.5e-3 --seed 42 --workers "$WORKERS" --out "$EXP/lm/ft-ecoli-$MODEL"
   for seed in $SEEDS; do
     run table-ecoli-finetuned-$MODEL-s$seed \

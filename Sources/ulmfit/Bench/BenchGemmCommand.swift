@@ -21,6 +21,8 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "Write results as CSV to this path.")
     var csv: String?
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     /// One benchmarked product: C[m,n] = op(A)[m,k] op(B)[k,n].
     struct Shape {
         var name: String

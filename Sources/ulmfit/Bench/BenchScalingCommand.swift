@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import Parallel
 import Pipeline
 import Reporting
@@ -17,10 +18,13 @@ struct BenchScalingCommand: ParsableCommand {
         abstract: "Tokens/s and parallel efficiency of the LM training step against the worker count.")
 
     @OptionGroup var model: BenchModelOptions
-    @OptionGroup var placement: BenchPlacementOptions
+    @OptionGroup var layout: LayoutOptions
 
-    @Option(help: "Comma-separated worker counts; must include 1 (the efficiency baseline).")
-    var workers = "1,2"
+    @Flag(help: "Do not pin the worker threads (the OS scheduler places them).")
+    var noBind = false
+
+    @Option(help: "Comma-separated worker counts to measure; must include 1 (the efficiency baseline).")
+    var workerCounts = "1,2"
 
     @Option(help: "Untimed steps per worker count.")
     var warmup = 2
@@ -31,25 +35,31 @@ struct BenchScalingCommand: ParsableCommand {
     @Option(help: "Directory for scaling.json, scaling.csv and scaling.svg (created if missing).")
     var out: String
 
-    func workerCounts() throws -> [Int] {
+    @OptionGroup var verbosity: VerbosityOptions
+
+    func parsedWorkerCounts() throws -> [Int] {
         var counts: [Int] = []
-        for part in workers.split(separator: ",", omittingEmptySubsequences: false) {
+        for part in workerCounts.split(separator: ",", omittingEmptySubsequences: false) {
             let text = part.trimmingCharacters(in: .whitespaces)
             guard let n = Int(text), n >= 1 else {
-                throw ValidationError("--workers: '\(text)' in '\(workers)' is not a positive integer")
+                throw ValidationError("--worker-counts: '\(text)' in '\(workerCounts)' is not a positive integer")
             }
-            guard !counts.contains(n) else { throw ValidationError("--workers: \(n) is listed twice in '\(workers)'") }
+            guard !counts.contains(n) else {
+                throw ValidationError("--worker-counts: \(n) is listed twice in '\(workerCounts)'")
+            }
             counts.append(n)
         }
         guard counts.contains(1) else {
-            throw ValidationError("--workers '\(workers)' must include 1: efficiency is relative to one worker")
+            throw ValidationError("--worker-counts '\(workerCounts)' must include 1: efficiency is relative to one worker")
         }
         return counts.sorted()
     }
 
     func validate() throws {
-        try model.validate()
-        _ = try workerCounts()
+        if layout.workers != nil {
+            throw ValidationError("bench scaling measures each of --worker-counts (e.g. --worker-counts 1,2,4); --workers does not apply")
+        }
+        _ = try parsedWorkerCounts()
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
         guard steps >= 1 else { throw ValidationError("--steps must be >= 1 (got \(steps))") }
     }
@@ -76,25 +86,26 @@ struct BenchScalingCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationErrorText("cannot create --out directory \(out): \(error.localizedDescription)")
+        let settings = try model.settings(layout: layout)
+        let config = try model.modelConfig(settings)
+        let options = settings.languageModelTrainerOptions
+        let (batch, bptt) = (options.batchSize, options.bptt)
+        func spec(workers: Int) -> LayoutSpec {
+            var spec = settings.layout.spec
+            spec.workers = workers
+            return spec
         }
-        let config = try model.modelConfig()
-        let layoutFile = try model.file?.layout ?? RunConfig.LayoutSection()
-        let (batch, bptt) = (try model.batch, try model.bptt)
         // Plan every layout first, so an impossible worker count fails before any measurement.
         let topology = try Topology.machine()
-        for w in try workerCounts() {
-            _ = try WorkerLayout(spec: placement.spec(workers: w, over: layoutFile), topology: topology)
+        for w in try parsedWorkerCounts() {
+            _ = try WorkerLayout(spec: spec(workers: w), topology: topology)
         }
+        try OutputFile.checkCanCreateDirectory(out)
         var records: [StepRecord] = []
-        for w in try workerCounts() {
+        for w in try parsedWorkerCounts() {
             print("== \(w) worker(s)")
             let record = try BenchStepCommand.measure(config: config, batch: batch, bptt: bptt,
-                                                      spec: placement.spec(workers: w, over: layoutFile),
-                                                      bind: placement.binds,
+                                                      spec: spec(workers: w), bind: !noBind,
                                                       warmup: warmup, steps: steps, progress: false)
             print(record.text)
             records.append(record)
@@ -124,18 +135,14 @@ struct BenchScalingCommand: ParsableCommand {
         print("(vs peak): efficiency against the FMA peak the workers got in this run, "
               + "fraction of peak(W) / fraction of peak(1); differs from efficiency when other processes share the cores.")
 
-        let policy = placement.spec(workers: 1, over: layoutFile).policy
-        let report = Report(preset: model.name, policy: policy.rawValue, bound: placement.binds,
+        let report = Report(preset: model.name(settings), policy: spec(workers: 1).policy.rawValue, bound: !noBind,
                             note: note, rows: rows)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try OutputFile.makeDirectory(out)
         let jsonPath = (out as NSString).appendingPathComponent("scaling.json")
-        do {
-            try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))
-        } catch {
-            throw ValidationErrorText("cannot write \(jsonPath): \(error.localizedDescription)")
-        }
+        try OutputFile.write(encoder.encode(report), to: jsonPath, wanted: "the scaling results")
         let csvPath = (out as NSString).appendingPathComponent("scaling.csv")
         try BenchSupport.writeText(csv(rows), to: csvPath)
         let svgPath = (out as NSString).appendingPathComponent("scaling.svg")

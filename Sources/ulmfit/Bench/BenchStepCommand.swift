@@ -25,10 +25,10 @@ struct BenchStepCommand: ParsableCommand {
             """)
 
     @OptionGroup var model: BenchModelOptions
-    @OptionGroup var placement: BenchPlacementOptions
+    @OptionGroup var layout: LayoutOptions
 
-    @Option(help: "Number of workers (default: one per physical core of the allowed units).")
-    var workers: Int?
+    @Flag(help: "Do not pin the worker threads (the OS scheduler places them).")
+    var noBind = false
 
     @Option(help: "Untimed steps first (allocation, page faults, caches).")
     var warmup = 2
@@ -42,23 +42,24 @@ struct BenchStepCommand: ParsableCommand {
     @Option(help: "Also write the JSON record (pretty-printed) to this path.")
     var save: String?
 
-    @Option(help: "Deterministic mode with this many fixed shards (measures its cost).")
-    var deterministicShards: Int?
+    @Option(parsing: .unconditional, help: .key("training.deterministic_shards"))
+    var deterministicShards: String?
+
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
-        try model.validate()
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0 (got \(warmup))") }
         guard steps >= 1 else { throw ValidationError("--steps must be >= 1 (got \(steps))") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be >= 1 (got \(workers))") }
     }
 
     func run() throws {
-        let file = try model.file
-        let record = try Self.measure(config: model.modelConfig(), batch: model.batch, bptt: model.bptt,
-                                      spec: placement.spec(workers: workers ?? file?.layout.workers,
-                                                           over: file?.layout ?? RunConfig.LayoutSection()),
-                                      bind: placement.binds, deterministicShards: deterministicShards,
-                                      warmup: warmup, steps: steps, progress: !json)
+        let file = try model.settings(layout: layout,
+                                      [.option("training.deterministic_shards", "--deterministic-shards", deterministicShards)])
+        let options = file.languageModelTrainerOptions
+        let record = try Self.measure(config: model.modelConfig(file), batch: options.batchSize, bptt: options.bptt,
+                                      spec: file.layout.spec, bind: !noBind,
+                                      deterministicShards: options.deterministicShards,
+                                      warmup: warmup, steps: steps, progress: !json && !verbosity.quiet)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]

@@ -17,6 +17,8 @@ struct BenchPeakCommand: ParsableCommand {
     @Option(help: "Write the result as JSON to this path.")
     var json: String?
 
+    @OptionGroup var verbosity: VerbosityOptions
+
     struct Result: Codable {
         var threads: Int
         var gflopsPerThread: [Double]

@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// Timing and output helpers shared by the `bench` subcommands.
 enum BenchSupport {
@@ -29,31 +30,16 @@ enum BenchSupport {
     static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(value)
-        do {
-            try data.write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw ValidationErrorText("cannot write JSON to \(path): \(error.localizedDescription)")
-        }
+        try OutputFile.write(encoder.encode(value), to: path, wanted: "the benchmark results")
     }
 
     /// Writes text, naming the file on failure.
     static func writeText(_ text: String, to path: String) throws {
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw ValidationErrorText("cannot write \(path): \(error.localizedDescription)")
-        }
+        try OutputFile.write(text, to: path, wanted: "the benchmark results")
     }
 
     /// Fixed-width right-aligned cell.
     static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
     }
-}
-
-/// An error carrying a message that names the file or value at fault.
-struct ValidationErrorText: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,13 @@
+/// Which stages a classifier run trains: ULMFiT's gradual unfreezing (for a pretrained encoder)
+/// or every group at once (from scratch).
+public enum ClassifierRecipe: String, CaseIterable, Sendable {
+    case ulmfit, all
+
+    /// The stages for a head learning rate `lr` and `epochs` epochs of the last stage.
+    public func stages(learningRate lr: Double, epochs: Int) -> [ClassifierStage] {
+        switch self {
+        case .ulmfit: return ClassifierStage.ulmfit(learningRate: lr, epochs: epochs)
+        case .all: return ClassifierStage.all(learningRate: lr, epochs: epochs)
+        }
+    }
+}
