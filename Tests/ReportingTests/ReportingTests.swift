@@ -32,6 +32,15 @@ import Testing
         for label in [">0<", ">0.2<", ">0.4<", ">0.6<", ">0.8<", ">1<"] { #expect(svg.contains(label), "tick \(label)") }
     }
 
+    @Test func tickLabelsKeepTheirSpacingsDigits() {
+        let ticks = SVGLineChart.ticks(20.7, 20.9)
+        #expect(ticks.count >= 4)
+        let labels = ticks.map { SVGLineChart.format($0, ticks: ticks) }
+        #expect(Set(labels).count == labels.count, "distinct labels: \(labels)")
+        #expect(labels.contains("20.75") && labels.contains("20.80"))
+        #expect(SVGLineChart.format(1, ticks: [0, 0.2, 0.4]) == "1" && SVGLineChart.format(0.4, ticks: [0, 0.2, 0.4]) == "0.4")
+    }
+
     @Test func metricsLogWritesJSONLAndCSVWithStableColumns() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
