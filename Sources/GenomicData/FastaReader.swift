@@ -18,6 +18,11 @@ public struct FastaReader: Sendable {
         /// Split records at non-ACGT runs into pure-ACGT segments and keep the segments of at
         /// least `minLength` bases. For genome corpora (assembly gaps are runs of N).
         case splitAtNonACGT(minLength: Int)
+        /// Hand over every record whole, empty ones included, upper-cased but otherwise as it is
+        /// (N and any other symbol kept): for callers that report or skip bad positions
+        /// themselves (`ulmfit predict` names each invalid record, `ulmfit scan` skips windows
+        /// over runs of N).
+        case everyRecord
     }
 
     public let path: String
@@ -102,6 +107,11 @@ extension FastaReader {
 
         mutating func append(_ line: UnsafeBufferPointer<UInt8>, _ body: (FastaRecord) throws -> Void) throws {
             switch policy {
+            case .everyRecord:
+                recordLength += line.count
+                for byte in line where byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+                    sequence.append(BaseCode.uppercased(byte))
+                }
             case .skipNonACGTRecords:
                 recordLength += line.count
                 if hasNonACGT { return }
@@ -132,11 +142,15 @@ extension FastaReader {
         mutating func finishRecord(_ body: (FastaRecord) throws -> Void) throws {
             guard inRecord else { return }
             inRecord = false
-            if recordLength == 0 {
+            if recordLength == 0 && policy != .everyRecord {
                 summary.skippedEmpty += 1
                 return
             }
             switch policy {
+            case .everyRecord:
+                summary.kept += 1
+                summary.keptBases += sequence.count
+                try body(FastaRecord(header: header, sequence: sequence))
             case .skipNonACGTRecords:
                 if hasNonACGT {
                     summary.skippedNonACGT += 1

@@ -2,7 +2,8 @@
 public struct FastaRecord: Equatable, Sendable {
     /// The header line without the leading `>` (trimmed).
     public var header: String
-    /// Upper-case nucleotide bytes (ASCII `A`, `C`, `G`, `T`).
+    /// Upper-case nucleotide bytes (ASCII `A`, `C`, `G`, `T`; with `FastaReader.Policy.everyRecord`
+    /// any other upper-cased symbol as read, e.g. `N`).
     public var sequence: [UInt8]
     /// 0-based position of `sequence` within the original record: 0 for whole records, the
     /// segment start when records are split at non-ACGT runs.

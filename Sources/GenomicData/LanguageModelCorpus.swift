@@ -68,17 +68,57 @@ public struct LanguageModelCorpus: Sendable {
         return corpus
     }
 
-    /// The train and valid splits of a prepared dataset, one document per sequence. Throws as
-    /// `fromFasta` does.
-    public static func fromPreparedDataset(path: String, encoder: KmerEncoder) throws -> LanguageModelCorpus {
-        let dataset = try PreparedDataset.load(path: path)
-        var corpus = LanguageModelCorpus()
-        corpus.train = dataset[.train].sequences.map(encoder.encode)
-        corpus.valid = dataset[.valid].sequences.map(encoder.encode)
-        corpus.bases = dataset[.train].sequences.reduce(0) { $0 + $1.count }
-        corpus.summaries.append("\(path): \(dataset[.train].count) train and \(dataset[.valid].count) valid sequences")
-        guard corpus.trainTokens > 0 else { throw DataError(file: path, "the train split is empty") }
+    /// Which splits of a prepared dataset the language model trains on.
+    public enum Splits: String, CaseIterable, Codable, Sendable {
+        /// The train split trains, the valid split validates.
+        case train
+        /// Both train (ULMFiT fine-tunes on all the task's text; labels are never read), except a
+        /// held-out fraction of them, drawn with the seed, that validates.
+        case trainAndValid = "train+valid"
+    }
+
+    /// A prepared dataset's sequences as documents, one per sequence (fine-tuning the LM on the
+    /// target corpus); the test split is never read (it stays unseen until the classifier's final
+    /// evaluation). Throws as `fromFasta` does.
+    /// - Parameter validFraction, seed: with `.trainAndValid`, the held-out fraction and its draw.
+    public static func fromPreparedDataset(path: String, encoder: KmerEncoder, splits: Splits = .train,
+                                           validFraction: Double = 0.1, seed: UInt64 = 42) throws -> LanguageModelCorpus {
+        var corpus = try fromPreparedDataset(PreparedDataset.load(path: path), source: path, encoder: encoder, splits: splits,
+                                             validFraction: validFraction, seed: seed)
         try corpus.checkUnknownTokens(vocabulary: encoder.vocabulary, data: path)
+        return corpus
+    }
+
+    /// `fromPreparedDataset(path:...)` for a dataset in memory (`source` names it in messages),
+    /// without the unknown-token check.
+    public static func fromPreparedDataset(_ dataset: PreparedDataset, source path: String, encoder: KmerEncoder,
+                                           splits: Splits = .train, validFraction: Double = 0.1,
+                                           seed: UInt64 = 42) throws -> LanguageModelCorpus {
+        var corpus = LanguageModelCorpus()
+        switch splits {
+        case .trainAndValid:
+            guard validFraction > 0 && validFraction < 1 else {
+                throw DataError(field: "validFraction", "must be in (0, 1) to hold out validation sequences, got \(validFraction)")
+            }
+            let sequences = dataset[.train].sequences + dataset[.valid].sequences
+            for (i, sequence) in sequences.enumerated() {
+                var r = CounterRandom(seed: seed, RandomPurpose.datasetSplit.rawValue, 0x4654, UInt64(i))
+                if Double(r.nextUnitFloat()) < validFraction {
+                    corpus.valid.append(encoder.encode(sequence))
+                } else {
+                    corpus.train.append(encoder.encode(sequence))
+                    corpus.bases += sequence.count
+                }
+            }
+            corpus.summaries.append("\(path): train and valid splits (\(sequences.count) sequences), "
+                                    + "\(corpus.train.count) train and \(corpus.valid.count) held out")
+        case .train:
+            corpus.train = dataset[.train].sequences.map(encoder.encode)
+            corpus.valid = dataset[.valid].sequences.map(encoder.encode)
+            corpus.bases = dataset[.train].sequences.reduce(0) { $0 + $1.count }
+            corpus.summaries.append("\(path): \(dataset[.train].count) train and \(dataset[.valid].count) valid sequences")
+        }
+        guard corpus.trainTokens > 0 else { throw DataError(file: path, "the train split is empty") }
         return corpus
     }
 

@@ -22,6 +22,10 @@ public struct ClassifierParameters: Sendable {
         var layout = ParameterLayout()
         encoder = AWDLSTMParameters(config: config, layout: &layout)
         let features = 3 * config.embeddingSize
+        // Both Linear layers keep their bias, as fastai 1's `bn_drop_lin` (which the reference
+        // study used) and its model description have it. fastai 2's `LinBnDrop` drops the bias
+        // of a Linear that follows a BatchNorm (the BatchNorm's shift can absorb it); we keep the
+        // reference's model.
         bn0 = BatchNorm(name: "head.bn0", channels: features, group: "head", layout: &layout,
                         statisticsOffset: 0)
         linear0 = Linear(name: "head.linear0", input: features, output: headHidden, group: "head", layout: &layout)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Accuracy, Matthews correlation, per-class precision/recall/F1 and the confusion matrix of
-/// a set of predictions: what promoter papers report (Genomic ULMFiT reports accuracy and MCC).
+/// a set of predictions, and for two classes every metric of the Genomic ULMFiT tables plus the
+/// ROC AUC (`binary`).
 ///
 /// MCC is Gorodkin's R_K (2004), the multi-class generalization that equals the usual binary
 /// MCC for two classes. Undefined ratios (a class never predicted, a single class in the labels)
@@ -9,6 +10,9 @@ import Foundation
 public struct ClassificationMetrics: Sendable, Equatable {
     /// `confusion[t][p]`: sequences of true class `t` predicted as class `p`.
     public let confusion: [[Int]]
+    /// ROC AUC of class 1's probability (two classes, built from probabilities, both classes
+    /// present in the labels); else nil.
+    public let auc: Double?
 
     public var classCount: Int { confusion.count }
     public var total: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
@@ -33,13 +37,22 @@ public struct ClassificationMetrics: Sendable, Equatable {
             confusion[Int(t)][Int(p)] += 1
         }
         self.confusion = confusion
+        auc = nil
     }
 
     /// Metrics of class probabilities: each row's prediction is its most probable class (the
-    /// first on ties, as `argmax`).
+    /// first on ties, as `argmax`); with two classes also the ROC AUC of class 1's probability.
     public init(labels: [Int32], probabilities: [[Float]], classCount: Int) throws {
-        try self.init(labels: labels, predictions: probabilities.map(Self.argmax), classCount: classCount)
+        if let bad = probabilities.firstIndex(where: { $0.count != classCount }) {
+            throw MetricsError("row \(bad): \(probabilities[bad].count) probabilities for \(classCount) classes")
+        }
+        let plain = try Self(labels: labels, predictions: probabilities.map(Self.argmax), classCount: classCount)
+        confusion = plain.confusion
+        auc = classCount == 2 ? BinaryMetrics.rocAUC(labels: labels, scores: probabilities.map { $0[1] }) : nil
     }
+
+    /// The two-class metrics (class 1 positive); nil for more classes.
+    public var binary: BinaryMetrics? { classCount == 2 ? BinaryMetrics(confusion: confusion, auc: auc) : nil }
 
     /// Index of the largest value (the first of equal maxima).
     public static func argmax(_ values: [Float]) -> Int32 {
@@ -82,10 +95,17 @@ public struct ClassificationMetrics: Sendable, Equatable {
     /// Unweighted mean of the per-class F1 scores.
     public var macroF1: Double { f1.reduce(0, +) / Double(classCount) }
 
-    /// A JSON-ready dictionary: accuracy, mcc, macro_f1, per-class lists and the confusion matrix.
+    /// A JSON-ready dictionary: accuracy, mcc, macro_f1, per-class lists and the confusion
+    /// matrix; for two classes also `auc` and `binary` (`BinaryMetrics.jsonObject`).
     public var jsonObject: [String: Any] {
-        ["count": total, "accuracy": accuracy, "mcc": mcc, "macro_f1": macroF1, "precision": precision,
-         "recall": recall, "f1": f1, "support": support, "confusion": confusion]
+        var object: [String: Any] = ["count": total, "accuracy": accuracy, "mcc": mcc, "macro_f1": macroF1,
+                                     "precision": precision, "recall": recall, "f1": f1, "support": support,
+                                     "confusion": confusion]
+        if let binary {
+            object["binary"] = binary.jsonObject
+            object["auc"] = auc.map { $0 as Any } ?? NSNull()
+        }
+        return object
     }
 }
 

@@ -55,9 +55,12 @@ public struct ClassifierEvaluation: Sendable {
         try OutputFile.write(text, to: path, wanted: "the predictions")
     }
 
-    /// One line: `loss 0.4012 | accuracy 0.8231 | MCC 0.6455 | macro F1 0.8210`.
+    /// One line: two classes: `loss 0.4012 | accuracy 0.8231 | FP 0.0900 | FN 0.0869 | recall
+    /// 0.8400 | precision 0.8500 | specificity 0.8000 | MCC 0.6455 | AUC 0.9012`; more classes:
+    /// `loss 0.4012 | accuracy 0.8231 | MCC 0.6455 | macro F1 0.8210`.
     public var summaryLine: String {
-        String(format: "loss %.4f | accuracy %.4f | MCC %.4f | macro F1 %.4f", loss, metrics.accuracy,
-               metrics.mcc, metrics.macroF1)
+        if let binary = metrics.binary { return String(format: "loss %.4f | ", loss) + binary.summary }
+        return String(format: "loss %.4f | accuracy %.4f | MCC %.4f | macro F1 %.4f", loss, metrics.accuracy,
+                      metrics.mcc, metrics.macroF1)
     }
 }

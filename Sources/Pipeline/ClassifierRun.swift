@@ -215,6 +215,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                 let row: [(key: String, value: MetricValue)] = [
                     ("step", .integer(trainer.step)), ("stage", .integer(s + 1)), ("epoch", .integer(epoch)),
                     ("loss", .number(r.loss)), ("smooth_loss", .number(smoothLoss)), ("accuracy", .number(r.accuracy)),
+                    ("ar", .number(r.ar)), ("tar", .number(r.tar)),
                     ("lr", .number(settings.learningRates.last ?? 0)), ("lr_first", .number(settings.learningRates.first ?? 0)),
                     ("beta1", .number(settings.beta1)), ("grad_norm", .number(r.gradNorm)),
                     ("sequences_per_s", .number(Double(r.sequences) / (r.timing.wall * 1e-9))),
@@ -245,7 +246,8 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
                                               mcc: v.metrics.mcc))
                 try logs?.valid.append([("epoch", .integer(epoch)), ("stage", .integer(s + 1)), ("step", .integer(trainer.step)),
                                    ("loss", .number(v.loss)), ("accuracy", .number(v.metrics.accuracy)),
-                                   ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1))])
+                                   ("mcc", .number(v.metrics.mcc)), ("macro_f1", .number(v.metrics.macroF1)),
+                                   ("auc", v.metrics.auc.map { .number($0) } ?? .text(""))])
                 log("valid epoch \(epoch) (step \(trainer.step)): \(v.summaryLine)")
             }
             position = (s, k + 1, 0)

@@ -155,7 +155,11 @@ public enum ConfigSchema {
         .number("data.max_bases", \.data.maxBases, .positive, "Read at most this many bases of the FASTA inputs",
                 unset: "all"),
         .number("data.valid_fraction", \.data.validFraction, .unitHalfOpen,
-                "Fraction of genome chunks (10 kb) held out for validation"),
+                "Fraction of genome chunks (10 kb), or with data.lm_splits train+valid of the dataset's sequences, "
+                  + "held out for the language model's validation"),
+        .choice("data.lm_splits", \.data.lmSplits,
+                "With data.dataset, the splits the language model trains on: train (validating on valid) or train+valid "
+                  + "(validating on a held-out data.valid_fraction of them); never test"),
     ]
 
     static let modelKeys: [ConfigKey] = [
@@ -204,6 +208,10 @@ public enum ConfigSchema {
         .number("classifier.wd", \.classifier.wd, .nonNegative, "Decoupled weight decay"),
         .number("classifier.clip", \.classifier.clip, .positive, "Clip gradients to this global norm", unset: "no clipping"),
         .number("classifier.drop_mult", \.classifier.dropMult, .nonNegative, "Multiplier of fastai's classifier dropouts"),
+        .number("classifier.alpha", \.classifier.alpha, .nonNegative,
+                "Activation regularization (AR) on the last LSTM layer's output, as fastai's text learners (0: off)"),
+        .number("classifier.beta", \.classifier.beta, .nonNegative,
+                "Temporal activation regularization (TAR) on the last LSTM layer's output (0: off)"),
         .number("classifier.seed", \.classifier.seed, .nonNegative, "Random seed"),
         .number("classifier.deterministic_shards", \.classifier.deterministicShards, .positive,
                 "Deterministic mode: cut every minibatch into this many fixed shards", unset: "one shard per worker"),

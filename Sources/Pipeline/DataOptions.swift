@@ -1,3 +1,5 @@
+import GenomicData
+
 /// Settings of a run's data that belong to no trainer: tokenization, the genome validation
 /// split, the prepared split's seed. (The defaults here are the `data:` defaults of every command.)
 public struct DataOptions: Sendable, Equatable {
@@ -11,6 +13,9 @@ public struct DataOptions: Sendable, Equatable {
     public var maxBases: Int?
     /// Seed of the train/valid/test split `ulmfit run` prepares.
     public var splitSeed: UInt64 = 42
+    /// With a prepared dataset: the splits the language model trains on (`train+valid`: both,
+    /// `validFraction` of them held out for validation).
+    public var lmSplits: LanguageModelCorpus.Splits = .train
 
     public init() {}
 }

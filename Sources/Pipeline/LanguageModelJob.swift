@@ -14,7 +14,7 @@ public struct LanguageModelJob {
     /// The keys `train-lm` reads (others in a config file are noted and left alone).
     public static let uses: Set<String> = Set(
         ["data.fasta", "data.dataset", "data.vocab", "data.init_from", "data.k", "data.stride", "data.max_bases",
-         "data.valid_fraction", "out"]
+         "data.valid_fraction", "data.lm_splits", "out"]
             + (ConfigSchema.keys(in: "model") + ConfigSchema.keys(in: "training") + ConfigSchema.keys(in: "checkpoint")
                 + ConfigSchema.keys(in: "layout")).map(\.path))
 
@@ -62,12 +62,19 @@ public struct LanguageModelJob {
             throw RunConfigError(source: .builtIn, "give genome FASTA files (--fasta or data.fasta) or a prepared dataset "
                 + "(--dataset or data.dataset)")
         }
+        // With a dataset, valid_fraction is the held-out share of train+valid; it does not apply to a
+        // dataset's own train/valid split.
+        let heldOut = d.dataset != nil && config.dataOptions.lmSplits == .trainAndValid
         if d.dataset != nil {
-            try JobChecks.refuse(["data.max_bases", "data.valid_fraction"], besides: "data.dataset", in: config,
-                                 because: "is split into train and valid already")
+            try JobChecks.refuse(["data.max_bases"] + (heldOut ? [] : ["data.valid_fraction"]), besides: "data.dataset",
+                                 in: config, because: "is split into train and valid already")
+        } else {
+            try JobChecks.refuse(["data.lm_splits"], besides: "data.fasta", in: config,
+                                 because: "is a genome, not a prepared dataset with splits")
         }
         var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
-        let omitted = Set(d.dataset != nil ? ["data.fasta", "data.max_bases", "data.valid_fraction"] : ["data.dataset"])
+        let omitted = Set(d.dataset != nil ? ["data.fasta", "data.max_bases"] + (heldOut ? [] : ["data.valid_fraction"])
+                                           : ["data.dataset", "data.lm_splits"])
             .union(d.initFrom != nil ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"]
                                      : ["data.init_from"])
         keys.removeAll { omitted.contains($0.path) }
@@ -102,7 +109,8 @@ public struct LanguageModelJob {
         let encoder = try JobChecks.naming("data.k", in: config) { try KmerEncoder(vocabulary: vocabulary) }
         let data = config.dataOptions
         if let dataset = d.dataset {
-            corpus = try LanguageModelCorpus.fromPreparedDataset(path: dataset, encoder: encoder)
+            corpus = try LanguageModelCorpus.fromPreparedDataset(path: dataset, encoder: encoder, splits: data.lmSplits,
+                                                                 validFraction: data.validFraction, seed: trainerOptions.seed)
         } else {
             corpus = try LanguageModelCorpus.fromFasta(paths: d.fasta!, encoder: encoder, validFraction: data.validFraction,
                                                        seed: trainerOptions.seed, maxBases: data.maxBases)

@@ -260,10 +260,11 @@ public struct PipelineJob {
     func preflight(_ dataset: PreparedDataset, datasetPath: String, pretrain: LanguageModelJob, workers: Int,
                    logger: Logger) throws {
         let encoder = try KmerEncoder(vocabulary: pretrain.vocabulary)
-        var corpus = LanguageModelCorpus()
-        corpus.train = dataset[.train].sequences.map(encoder.encode)
-        corpus.valid = dataset[.valid].sequences.map(encoder.encode)
-        _ = try LanguageModelJob.checkSizes(stageConfig(.finetune, dataset: datasetPath), corpus: corpus,
+        let finetune = stageConfig(.finetune, dataset: datasetPath)
+        let corpus = try LanguageModelCorpus.fromPreparedDataset(
+            dataset, source: datasetPath, encoder: encoder, splits: finetune.dataOptions.lmSplits,
+            validFraction: finetune.dataOptions.validFraction, seed: finetune.languageModelTrainerOptions.seed)
+        _ = try LanguageModelJob.checkSizes(finetune, corpus: corpus,
                                             modelConfig: pretrain.modelConfig, workers: workers, logger: logger)
         let data = try EncodedClassificationData(dataset: dataset, encoder: encoder, source: datasetPath)
         let c = pretrain.modelConfig
@@ -281,11 +282,14 @@ public struct PipelineJob {
         case .prepare:
             return prepareConfig()
         case .pretrain:
-            c = config.keeping(LanguageModelJob.uses.subtracting(["data.dataset"]))
+            c = config.keeping(LanguageModelJob.uses.subtracting(["data.dataset", "data.lm_splits"]))
         case .finetune:
+            // valid_fraction also sets the share of train+valid held out when the LM fine-tunes on both.
+            let heldOut = config.dataOptions.lmSplits == .trainAndValid
             c = config.fineTuning.keeping(LanguageModelJob.uses.subtracting(["data.fasta", "data.vocab", "data.k", "data.stride",
-                                                                             "data.max_bases", "data.valid_fraction",
-                                                                             "model.emb", "model.hidden", "model.layers"]))
+                                                                             "data.max_bases", "model.emb", "model.hidden",
+                                                                             "model.layers"]
+                                                                            + (heldOut ? [] : ["data.valid_fraction"])))
             c.set("data.dataset", dataset)
             c.set("data.init_from", path("pretrain"))
         case .classifier:

@@ -12,7 +12,7 @@ extension RunConfig {
         let layout = LayoutSpec()
         var c = RunConfig()
         c.data = DataSection(splitSeed: data.splitSeed, k: data.k, stride: data.stride, maxBases: data.maxBases,
-                             validFraction: data.validFraction)
+                             validFraction: data.validFraction, lmSplits: data.lmSplits)
         c.model = ModelSection(emb: model.embeddingSize, hidden: model.hiddenSize, layers: model.layerCount,
                                dropMult: lmRun.dropMult)
         c.training = TrainingSection(
@@ -24,6 +24,7 @@ extension RunConfig {
             batch: clasTrainer.batchSize, bptt: clasTrainer.bptt, epochs: ClassifierRunOptions.defaultEpochs,
             maxSteps: clasRun.maxStepsPerStage, lr: ClassifierRunOptions.defaultLearningRate,
             pctStart: clasRun.pctStart, wd: clasRun.weightDecay, clip: clasRun.maxGradNorm, dropMult: clasRun.dropMult,
+            alpha: clasTrainer.regularization.alpha, beta: clasTrainer.regularization.beta,
             seed: clasTrainer.seed, deterministicShards: clasTrainer.deterministicShards)
         let policy = CheckpointPolicy()
         c.checkpoint = CheckpointSection(keep: policy.keep ?? 0, every: policy.everySteps, minutes: policy.everyMinutes ?? 0)
@@ -98,6 +99,8 @@ extension RunConfig {
         if let v = c.batch { o.batchSize = v }
         if let v = c.bptt { o.bptt = v }
         if let v = c.seed { o.seed = v }
+        if let v = c.alpha { o.regularization.alpha = v }
+        if let v = c.beta { o.regularization.beta = v }
         if let v = c.deterministicShards { o.deterministicShards = v }
         return o
     }
@@ -129,6 +132,7 @@ extension RunConfig {
         if let v = data.validFraction { o.validFraction = v }
         if let v = data.maxBases { o.maxBases = v }
         if let v = data.splitSeed { o.splitSeed = v }
+        if let v = data.lmSplits { o.lmSplits = v }
         return o
     }
 

@@ -1,3 +1,4 @@
+import GenomicData
 import Parallel
 
 /// The settings of a run: what a YAML config file (`configs/*.yaml`) holds, what command-line
@@ -79,11 +80,13 @@ public struct RunConfig: Sendable {
         public var maxBases: Int?
         /// Fraction of genome chunks held out for validation, in [0, 1).
         public var validFraction: Double?
+        /// With a prepared dataset: the splits the language model trains on.
+        public var lmSplits: LanguageModelCorpus.Splits?
 
         public init(fasta: [String]? = nil, dataset: String? = nil, csv: [String]? = nil, positive: [String]? = nil,
                     negative: [String]? = nil, splitSeed: UInt64? = nil, vocab: String? = nil,
                     initFrom: String? = nil, encoder: String? = nil, k: Int? = nil, stride: Int? = nil,
-                    maxBases: Int? = nil, validFraction: Double? = nil) {
+                    maxBases: Int? = nil, validFraction: Double? = nil, lmSplits: LanguageModelCorpus.Splits? = nil) {
             self.fasta = fasta
             self.dataset = dataset
             self.csv = csv
@@ -97,6 +100,7 @@ public struct RunConfig: Sendable {
             self.stride = stride
             self.maxBases = maxBases
             self.validFraction = validFraction
+            self.lmSplits = lmSplits
         }
     }
 
@@ -188,12 +192,16 @@ public struct RunConfig: Sendable {
         public var clip: Double?
         /// Multiplier of fastai's classifier dropouts.
         public var dropMult: Float?
+        /// fastai's AR and TAR coefficients on the last LSTM layer's output.
+        public var alpha: Float?
+        public var beta: Float?
         public var seed: UInt64?
         public var deterministicShards: Int?
 
         public init(stages: ClassifierRecipe? = nil, batch: Int? = nil, bptt: Int? = nil, epochs: Int? = nil,
                     maxSteps: Int? = nil, lr: Double? = nil, pctStart: Double? = nil, wd: Double? = nil,
-                    clip: Double? = nil, dropMult: Float? = nil, seed: UInt64? = nil, deterministicShards: Int? = nil) {
+                    clip: Double? = nil, dropMult: Float? = nil, alpha: Float? = nil, beta: Float? = nil,
+                    seed: UInt64? = nil, deterministicShards: Int? = nil) {
             self.stages = stages
             self.batch = batch
             self.bptt = bptt
@@ -204,6 +212,8 @@ public struct RunConfig: Sendable {
             self.wd = wd
             self.clip = clip
             self.dropMult = dropMult
+            self.alpha = alpha
+            self.beta = beta
             self.seed = seed
             self.deterministicShards = deterministicShards
         }

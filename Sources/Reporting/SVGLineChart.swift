@@ -8,6 +8,7 @@ import OutputFiles
 public struct SVGLineChart: Sendable {
     public struct Series: Sendable {
         public var name: String
+        /// A point whose y is not finite (NaN) breaks the line there (a gap in the data).
         public var points: [(x: Double, y: Double)]
         /// Draw markers at the points (few points, e.g. worker counts) or only the line.
         public var markers: Bool
@@ -25,6 +26,8 @@ public struct SVGLineChart: Sendable {
     /// Series drawn against a second y axis on the right (e.g. parallel efficiency).
     public var rightSeries: [Series] = []
     public var rightLabel: String = ""
+    /// The left axis' range; nil: the data's, padded 5%.
+    public var yRange: (Double, Double)?
     public var width = 720.0, height = 420.0
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
@@ -42,7 +45,7 @@ public struct SVGLineChart: Sendable {
         let all = (series + rightSeries).flatMap(\.points)
         let xs = all.map(\.x).filter(\.isFinite)
         let (x0, x1) = Self.range(xs)
-        let (y0, y1) = Self.range(series.flatMap(\.points).map(\.y).filter(\.isFinite))
+        let (y0, y1) = yRange ?? Self.range(series.flatMap(\.points).map(\.y).filter(\.isFinite))
         let (r0, r1) = Self.range(rightSeries.flatMap(\.points).map(\.y).filter(\.isFinite))
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
         func py(_ y: Double, _ lo: Double, _ hi: Double) -> Double { top + plotH - (y - lo) / (hi - lo) * plotH }
@@ -55,17 +58,19 @@ public struct SVGLineChart: Sendable {
 
         """
         s += "<rect x=\(q(left)) y=\(q(top)) width=\(q(plotW)) height=\(q(plotH)) fill=\"none\" stroke=\"#444\"/>\n"
-        for t in Self.ticks(x0, x1) {
+        let xTicks = Self.ticks(x0, x1), yTicks = Self.ticks(y0, y1)
+        for t in xTicks {
             s += "<line x1=\(q(px(t))) y1=\(q(top + plotH)) x2=\(q(px(t))) y2=\(q(top + plotH + 5)) stroke=\"#444\"/>"
-            s += "<text x=\(q(px(t))) y=\(q(top + plotH + 18)) text-anchor=\"middle\">\(Self.format(t))</text>\n"
+            s += "<text x=\(q(px(t))) y=\(q(top + plotH + 18)) text-anchor=\"middle\">\(Self.format(t, ticks: xTicks))</text>\n"
         }
-        for t in Self.ticks(y0, y1) {
+        for t in yTicks {
             s += "<line x1=\(q(left)) y1=\(q(py(t, y0, y1))) x2=\(q(left + plotW)) y2=\(q(py(t, y0, y1))) stroke=\"#eee\"/>"
-            s += "<text x=\(q(left - 6)) y=\(q(py(t, y0, y1) + 4)) text-anchor=\"end\">\(Self.format(t))</text>\n"
+            s += "<text x=\(q(left - 6)) y=\(q(py(t, y0, y1) + 4)) text-anchor=\"end\">\(Self.format(t, ticks: yTicks))</text>\n"
         }
         if !rightSeries.isEmpty {
-            for t in Self.ticks(r0, r1) {
-                s += "<text x=\(q(left + plotW + 6)) y=\(q(py(t, r0, r1) + 4))>\(Self.format(t))</text>\n"
+            let rTicks = Self.ticks(r0, r1)
+            for t in rTicks {
+                s += "<text x=\(q(left + plotW + 6)) y=\(q(py(t, r0, r1) + 4))>\(Self.format(t, ticks: rTicks))</text>\n"
             }
             s += "<text transform=\"translate(\(width - 15),\(top + plotH / 2)) rotate(90)\" text-anchor=\"middle\">\(Self.escape(rightLabel))</text>\n"
         }
@@ -80,8 +85,11 @@ public struct SVGLineChart: Sendable {
         for (i, (line, lo, hi, dashed)) in drawn.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let pts = line.points.filter { $0.x.isFinite && $0.y.isFinite }
-            let path = pts.map { "\(q2(px($0.x))),\(q2(py($0.y, lo, hi)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            // One polyline per run of finite points: a NaN y leaves a gap.
+            for piece in line.points.split(whereSeparator: { !$0.x.isFinite || !$0.y.isFinite }) {
+                let path = piece.map { "\(q2(px($0.x))),\(q2(py($0.y, lo, hi)))" }.joined(separator: " ")
+                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            }
             if line.markers {
                 for p in pts { s += "<circle cx=\(q(px(p.x))) cy=\(q(py(p.y, lo, hi))) r=\"3.5\" fill=\"\(color)\"/>" }
                 s += "\n"
@@ -116,6 +124,15 @@ public struct SVGLineChart: Sendable {
         var t = ceil(lo / step) * step, out: [Double] = []
         while t <= hi + step * 1e-9 { out.append(t); t += step }
         return out
+    }
+
+    /// A tick label with as many decimals as the ticks' spacing needs (20.75 and 20.8 stay apart
+    /// on a 0.05 grid, as 20.75 and 20.80, where three significant digits would print both as 20.8).
+    static func format(_ v: Double, ticks: [Double]) -> String {
+        guard ticks.count >= 2, v != 0, v != v.rounded(), abs(v) < 1e5, abs(v) >= 1e-3 else { return format(v) }
+        let step = abs(ticks[1] - ticks[0])
+        let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
+        return String(format: "%.\(decimals)f", v)
     }
 
     static func format(_ v: Double) -> String {

@@ -12,6 +12,9 @@ public struct ClassifierTrainerOptions: Sendable {
     /// The encoder's backward is truncated every `bptt` steps (fastai's SentenceEncoder).
     public var bptt = 70
     public var seed: UInt64 = 42
+    /// fastai's AR/TAR on the last LSTM layer's output, added to the training loss as fastai's
+    /// text learners do for classifiers too (`SequencePenalty`); `.none` turns them off.
+    public var regularization = ActivationRegularization()
     /// Deterministic mode (see `LanguageModelTrainerOptions.deterministicShards`).
     public var deterministicShards: Int?
     public init() {}
@@ -19,9 +22,12 @@ public struct ClassifierTrainerOptions: Sendable {
 
 /// One classifier step's results.
 public struct ClassifierStepResult: Sendable {
-    /// Mean cross-entropy of the minibatch.
+    /// Mean cross-entropy of the minibatch (without AR/TAR, as fastai reports it).
     public var loss: Double
     public var accuracy: Double
+    /// The minibatch's AR and TAR, as added to the loss that is backpropagated.
+    public var ar: Double
+    public var tar: Double
     public var sequences: Int
     /// Global norm of the trainable gradients, before clipping.
     public var gradNorm: Double
@@ -56,6 +62,8 @@ public final class ClassifierTrainer: DataParallelTrainer {
     // Per-shard state, created by the owning worker inside `pool.run`.
     private let encoders: WorkerSlots<ClassifierEncoder?>
     private let tokenBuffers: WorkerSlots<UnsafeMutableBufferPointer<Int32>?>
+    /// Per shard: its share of this step's AR and TAR.
+    private let penalties: WorkerSlots<SequencePenalty>
     private var headResult: (lossSum: Double, correct: Int) = (0, 0)
 
     /// - Parameters:
@@ -81,6 +89,7 @@ public final class ClassifierTrainer: DataParallelTrainer {
         let tokenBuffers = WorkerSlots<UnsafeMutableBufferPointer<Int32>?>(count: G, initial: nil)
         self.encoders = encoders
         self.tokenBuffers = tokenBuffers
+        penalties = WorkerSlots(count: G, initial: SequencePenalty())
         let capacity = (options.batchSize + G - 1) / G
         engine = try DataParallelEngine(
             pool: pool, encoder: parameters.encoder, modelLayout: parameters.layout, plan: plan, seed: options.seed,
@@ -154,16 +163,21 @@ public final class ClassifierTrainer: DataParallelTrainer {
         let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }
         let encoderTrains = plan.trainable.indices.contains { $0 != headGroup && plan.trainable[$0] }
         let lengths = batch.lengths.map { Int32($0) }
+        // AR/TAR are means over the whole minibatch's real positions, whatever the shards.
+        let regularization = (options.regularization, SequenceNormalizer(lengths: batch.lengths))
         let outcome = try engine.run(update: update) { [self] w, key, clock in
             let params = UnsafePointer(engine.params.pointer)
             // Encoder and pooling of this worker's sequences into their rows of `features`.
+            var penalty = 0.0
             for s in engine.workerShards[w] {
                 let mine = rows(shard: s, of: b)
                 engine.gradients[s]!.zero()
                 gather(batch, rows: mine, into: tokenBuffers[s]!)
-                encoders[s]!.forward(tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]),
-                                     steps: batch.maxLength, params: params, shared: engine.shared,
-                                     dropout: (key, mine.lowerBound), features: features.pointer + mine.lowerBound * 3 * E)
+                penalties[s] = encoders[s]!.forward(
+                    tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]), steps: batch.maxLength,
+                    params: params, shared: engine.shared, dropout: (key, mine.lowerBound),
+                    regularization: regularization, features: features.pointer + mine.lowerBound * 3 * E)
+                penalty += penalties[s].ar + penalties[s].tar
             }
             pool.barrier.arriveAndWait(worker: w)
             // The head over the whole minibatch, on worker 0 (of every process); its gradients go
@@ -189,10 +203,12 @@ public final class ClassifierTrainer: DataParallelTrainer {
                 }
             }
             clock.timing.backward = clock.lap()
-            return w == 0 ? headResult.lossSum : 0
+            return (w == 0 ? headResult.lossSum : 0) + penalty
         }
+        let penalty = penalties.elements.reduce(SequencePenalty(), +)   // shard order: independent of W for fixed shards
         return ClassifierStepResult(loss: headResult.lossSum / Double(b), accuracy: Double(headResult.correct) / Double(b),
-                                    sequences: b, gradNorm: outcome.gradNorm, timing: outcome.timing)
+                                    ar: penalty.ar, tar: penalty.tar, sequences: b, gradNorm: outcome.gradNorm,
+                                    timing: outcome.timing)
     }
 
     /// Class probabilities of every sequence of `batches` (evaluation mode: no dropout,

@@ -42,6 +42,8 @@ struct TrainClassifierCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: .key("classifier.wd")) var wd: String?
     @Option(parsing: .unconditional, help: .key("classifier.clip")) var clip: String?
     @Option(parsing: .unconditional, help: .key("classifier.drop_mult")) var dropMult: String?
+    @Option(parsing: .unconditional, help: .key("classifier.alpha")) var alpha: String?
+    @Option(parsing: .unconditional, help: .key("classifier.beta")) var beta: String?
     @Option(parsing: .unconditional, help: .key("classifier.seed")) var seed: String?
     @Option(parsing: .unconditional, help: .key("classifier.deterministic_shards")) var deterministicShards: String?
 
@@ -61,6 +63,7 @@ struct TrainClassifierCommand: ParsableCommand {
          .option("classifier.max_steps", "--max-steps", maxSteps), .option("classifier.lr", "--lr", lr),
          .option("classifier.pct_start", "--pct-start", pctStart), .option("classifier.wd", "--wd", wd),
          .option("classifier.clip", "--clip", clip), .option("classifier.drop_mult", "--drop-mult", dropMult),
+         .option("classifier.alpha", "--alpha", alpha), .option("classifier.beta", "--beta", beta),
          .option("classifier.seed", "--seed", seed),
          .option("classifier.deterministic_shards", "--deterministic-shards", deterministicShards)]
             + checkpointing.overrides + layout.overrides + [output.override]

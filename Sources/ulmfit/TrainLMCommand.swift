@@ -30,6 +30,7 @@ struct TrainLMCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: .key("data.stride")) var stride: String?
     @Option(parsing: .unconditional, help: .key("data.max_bases")) var maxBases: String?
     @Option(parsing: .unconditional, help: .key("data.valid_fraction")) var validFraction: String?
+    @Option(help: .key("data.lm_splits")) var lmSplits: String?
 
     @Option(parsing: .unconditional, help: .key("model.emb")) var emb: String?
     @Option(parsing: .unconditional, help: .key("model.hidden")) var hidden: String?
@@ -48,6 +49,7 @@ struct TrainLMCommand: ParsableCommand {
          .option("data.vocab", "--vocab", vocab), .option("data.init_from", "--init-from", initFrom),
          .option("data.k", "--k", k), .option("data.stride", "--stride", stride),
          .option("data.max_bases", "--max-bases", maxBases), .option("data.valid_fraction", "--valid-fraction", validFraction),
+         .option("data.lm_splits", "--lm-splits", lmSplits),
          .option("model.emb", "--emb", emb), .option("model.hidden", "--hidden", hidden),
          .option("model.layers", "--layers", layers), .option("model.drop_mult", "--drop-mult", dropMult)]
             + training.overrides + checkpointing.overrides + layout.overrides + [output.override]

@@ -14,7 +14,7 @@ struct ULMFiT: ParsableCommand {
             PrepareCommand.self,
             VocabCommand.self,
             TrainLMCommand.self,
-            TrainClassifierCommand.self, EvaluateCommand.self, ExportCommand.self,
+            TrainClassifierCommand.self, EvaluateCommand.self, PredictCommand.self, ScanCommand.self, ExportCommand.self,
             RunCommand.self,
             TopologyCommand.self,
             BenchCommand.self,

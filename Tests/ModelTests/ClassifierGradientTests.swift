@@ -5,12 +5,14 @@ import Testing
 
 /// Finite-difference checks of the classifier: encoder over uneven, padded sequences with a
 /// BPTT chunk boundary, masked concat pooling, BatchNorm (training statistics), head dropout,
-/// linear layers and cross-entropy: every parameter tensor.
+/// linear layers, cross-entropy and fastai's AR/TAR over the real steps: every parameter tensor.
 @Suite struct ClassifierGradientTests {
-    func check(dropMult: Float) {
+    func check(dropMult: Float, regularization: ActivationRegularization) {
         let config = AWDLSTMConfig.classifier(vocabSize: 9, embeddingSize: 4, hiddenSize: 5, layerCount: 2)
             .scaled(dropMult: dropMult)
-        let L = 5, b = 4, bptt = 5  // chunked truncation is checked in LSTMLayerGradientTests
+        // One chunk: a truncated gradient is not the loss's derivative. Chunked truncation is
+        // checked in LSTMLayerGradientTests, TAR across chunk boundaries by the PyTorch fixture.
+        let L = 5, b = 4, bptt = 5
         let parameters = ClassifierParameters(config: config, classCount: 3, headHidden: 6,
                                               finalDropout: 0.1 * dropMult)
         let params = FloatBuffer(count: parameters.layout.count)
@@ -36,8 +38,10 @@ import Testing
             // Training mode throughout (BatchNorm on batch statistics); with dropMult 0 every
             // dropout probability is 0 and every mask is all ones.
             shared.prepareAndPack(params: params.pointer, key: key)
-            encoder.forward(tokens: tokens, lengths: lengths, steps: L, params: params.pointer, shared: shared,
-                            dropout: (key, 0), features: features.pointer)
+            let penalty = encoder.forward(tokens: tokens, lengths: lengths, steps: L, params: params.pointer,
+                                          shared: shared, dropout: (key, 0),
+                                          regularization: (regularization, SequenceNormalizer(lengths: lengths.map { Int($0) })),
+                                          features: features.pointer)
             head.forward(features: features.pointer, rows: b, params: params.pointer,
                          statistics: statistics.pointer, dropout: key)
             let (loss, _) = labels.withUnsafeBufferPointer {
@@ -45,7 +49,7 @@ import Testing
                                      gradScale: 1 / Float(b))
             }
             encoder.backward(dFeatures: head.dFeatures.pointer, params: params.pointer, shared: shared, grads: g.pointer)
-            return loss / Double(b)
+            return loss / Double(b) + penalty.ar + penalty.tar
         }
         _ = run(into: grads)
         shared.maskGradients(grads.pointer, range: 0 ..< grads.count)
@@ -57,6 +61,14 @@ import Testing
         }
     }
 
-    @Test func withoutDropout() { check(dropMult: 0) }
-    @Test func withEveryDropout() { check(dropMult: 1) }
+    @Test func withoutDropout() { check(dropMult: 0, regularization: .none) }
+    @Test func withEveryDropout() { check(dropMult: 1, regularization: .none) }
+    /// TAR spans every real step of each sequence. Coefficients above fastai's (2, 1), so that a
+    /// wrong factor in either term moves the gradient well past the tolerance.
+    @Test func withActivationRegularization() {
+        check(dropMult: 0, regularization: ActivationRegularization(alpha: 4, beta: 6))
+    }
+    @Test func withEveryDropoutAndActivationRegularization() {
+        check(dropMult: 1, regularization: ActivationRegularization(alpha: 3, beta: 2))
+    }
 }

@@ -128,8 +128,10 @@ import Testing
 
     // MARK: Classifier
 
-    @Test func classifierMatchesPyTorch() throws {
-        let file = "classifier_fixture"
+    /// classifier_fixture: padded sequences, AR/TAR over real steps; classifier_fastai_fixture:
+    /// unpadded, AR/TAR checked against fastai's own RNNRegularizer when it was generated.
+    @Test(arguments: ["classifier_fixture", "classifier_fastai_fixture"])
+    func classifierMatchesPyTorch(file: String) throws {
         let fixture = try loadFixture(ClassifierFixture.self, file)
         let f = fixture.config
         let config = AWDLSTMConfig.classifier(vocabSize: f.vocabSize, embeddingSize: f.embeddingSize,
@@ -160,8 +162,11 @@ import Testing
         let key = DropoutKey(seed: 1, step: 1)
 
         shared.prepareAndPack(params: params.pointer, key: key)
-        encoder.forward(tokens: fixture.tokens, lengths: fixture.lengths, steps: L, params: params.pointer,
-                        shared: shared, dropout: (key, 0), features: features.pointer)
+        let regularization = ActivationRegularization(alpha: f.alpha, beta: f.beta)
+        let penalty = encoder.forward(tokens: fixture.tokens, lengths: fixture.lengths, steps: L, params: params.pointer,
+                                      shared: shared, dropout: (key, 0),
+                                      regularization: (regularization, SequenceNormalizer(lengths: fixture.lengths.map { Int($0) })),
+                                      features: features.pointer)
         head.forward(features: features.pointer, rows: b, params: params.pointer,
                      statistics: statistics.pointer, dropout: key)
         let logits = Array(head.logits.array.prefix(b * f.classCount))
@@ -177,6 +182,8 @@ import Testing
         report.compare("features", features.array, fixture.expected.features)
         report.compare("logits", logits, fixture.expected.logits)
         report.compare("loss", lossSum / Double(b), fixture.expected.loss)
+        report.compare("ar", penalty.ar, fixture.expected.ar)
+        report.compare("tar", penalty.tar, fixture.expected.tar)
         for (name, bn) in norms {
             for (suffix, offset) in [("running_mean", bn.runningMeanOffset), ("running_var", bn.runningVarOffset)] {
                 report.compare("\(name).\(suffix)", Array(statistics.array[offset ..< offset + bn.channels]),
@@ -320,10 +327,13 @@ struct LanguageModelFixture: Decodable {
 struct ClassifierFixture: Decodable {
     struct Config: Decodable {
         let vocabSize, embeddingSize, hiddenSize, layerCount, classCount, headHidden, sequences, steps, bptt: Int
+        /// fastai's AR and TAR coefficients.
+        let alpha, beta: Float
     }
     struct Expected: Decodable {
         let features, logits: FixtureTensor
-        let loss: Double
+        /// Mean cross-entropy; gradients are of loss + ar + tar.
+        let loss, ar, tar: Double
         let statistics, gradients: [String: FixtureTensor]
     }
     let config: Config

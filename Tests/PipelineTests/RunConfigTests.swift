@@ -60,6 +60,7 @@ import Training
           stride: 1
           max_bases: 50000
           valid_fraction: 0.2
+          lm_splits: train+valid
         model:
           emb: 64
           hidden: 128
@@ -93,6 +94,8 @@ import Training
           wd: 0
           clip: 1
           drop_mult: 0.7
+          alpha: 1.5
+          beta: 0.5
           seed: 3
           deterministic_shards: 2
         checkpoint:
@@ -115,13 +118,13 @@ import Training
             data: .init(fasta: [f + "/a.fa.gz", f + "/b c.fa"], dataset: f + "/sets/d.csv", csv: ["/abs/p.csv"],
                         positive: [f + "/p.fa"], negative: [f + "/n.fa"], splitSeed: 7, vocab: f + "/v.json",
                         initFrom: f + "/ck/model", encoder: (f as NSString).deletingLastPathComponent + "/lm/model",
-                        k: 3, stride: 1, maxBases: 50000, validFraction: 0.2),
+                        k: 3, stride: 1, maxBases: 50000, validFraction: 0.2, lmSplits: .trainAndValid),
             model: .init(emb: 64, hidden: 128, layers: 2, dropMult: 0.5),
             training: .init(batch: 16, bptt: 32, epochs: 2, maxSteps: 30, lr: 0.003, pctStart: 0.3, wd: 0.1,
                             clip: 0.25, alpha: 1.5, beta: 0, evalEvery: 10, seed: UInt64.max, deterministicShards: 8),
             finetune: .init(epochs: 3, lr: 1e-5),
             classifier: .init(stages: .all, batch: 32, bptt: 50, epochs: 4, maxSteps: 9, lr: 0.02, pctStart: 0.5, wd: 0,
-                              clip: 1, dropMult: 0.7, seed: 3, deterministicShards: 2),
+                              clip: 1, dropMult: 0.7, alpha: 1.5, beta: 0.5, seed: 3, deterministicShards: 2),
             checkpoint: .init(keep: 0, every: 50, minutes: 2.5),
             layout: .init(workers: 6, bind: .pu, policy: .scatter, cpus: "core:0-5", oversubscribe: true),
             out: f + "/runs/x")
@@ -129,13 +132,13 @@ import Training
         #expect(config.layout.spec == LayoutSpec(workers: 6, unit: .pu, policy: .scatter, cpus: "core:0-5", oversubscribe: true))
         // Every value remembers its line.
         #expect(config.source(of: "data.k") == .file(folder + "/run.yaml", line: 12))
-        #expect(config.source(of: "out") == .file(folder + "/run.yaml", line: 61))
+        #expect(config.source(of: "out") == .file(folder + "/run.yaml", line: 64))
         #expect(config.sources.count == ConfigSchema.keys.count - 11)   // finetune sets 2 of its 13 keys
         // The fine-tuning stage: training with finetune's keys on top, and their sources.
         #expect(config.fineTuning.training == RunConfig.TrainingSection(
             batch: 16, bptt: 32, epochs: 3, maxSteps: 30, lr: 1e-5, pctStart: 0.3, wd: 0.1, clip: 0.25, alpha: 1.5, beta: 0,
             evalEvery: 10, seed: UInt64.max, deterministicShards: 8))
-        #expect(config.fineTuning.source(of: "training.lr") == .file(folder + "/run.yaml", line: 36))
+        #expect(config.fineTuning.source(of: "training.lr") == .file(folder + "/run.yaml", line: 37))
     }
 
     @Test func theSameRelativePathMeansTheSameFileFromAnyWorkingDirectory() throws {

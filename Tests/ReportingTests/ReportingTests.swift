@@ -21,6 +21,26 @@ import Testing
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
     }
 
+    /// A NaN y (a window skipped over N in a scan track) breaks the line: two polylines, no
+    /// segment across the gap; a fixed y range puts its ends on the axis.
+    @Test func aGapBreaksTheLineAndAFixedRangeIsKept() {
+        var chart = SVGLineChart(title: "scan", xLabel: "Mb", yLabel: "P",
+                                 series: [.init(name: "P", points: [(0, 0.2), (1, 0.4), (2, .nan), (3, 0.3), (4, 0.35)])])
+        chart.yRange = (0, 1)
+        let svg = chart.render()
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 2)
+        for label in [">0<", ">0.2<", ">0.4<", ">0.6<", ">0.8<", ">1<"] { #expect(svg.contains(label), "tick \(label)") }
+    }
+
+    @Test func tickLabelsKeepTheirSpacingsDigits() {
+        let ticks = SVGLineChart.ticks(20.7, 20.9)
+        #expect(ticks.count >= 4)
+        let labels = ticks.map { SVGLineChart.format($0, ticks: ticks) }
+        #expect(Set(labels).count == labels.count, "distinct labels: \(labels)")
+        #expect(labels.contains("20.75") && labels.contains("20.80"))
+        #expect(SVGLineChart.format(1, ticks: [0, 0.2, 0.4]) == "1" && SVGLineChart.format(0.4, ticks: [0, 0.2, 0.4]) == "0.4")
+    }
+
     @Test func metricsLogWritesJSONLAndCSVWithStableColumns() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -21,6 +21,7 @@ import SeededRandom
 
     /// `group`: the processes (MultiProcessTrainerTests).
     static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil,
+                        regularization: ActivationRegularization = ActivationRegularization(),
                         group: ProcessGroup = SingleProcess()) throws -> ClassifierTrainer {
         let topology = try Topology.machine()
         let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true), topology: topology),
@@ -34,6 +35,7 @@ import SeededRandom
         options.bptt = 4   // sequences of 5-8 tokens: the truncation boundary is exercised
         options.seed = 3
         options.deterministicShards = shards
+        options.regularization = regularization
         return try ClassifierTrainer(config: config, classCount: 3, options: options, maxLength: 8, pool: pool, plan: plan,
                                      group: group)
     }
@@ -87,6 +89,38 @@ import SeededRandom
             let many = try train(Self.trainer(workers: workers, batchSize: 8, shards: 4, clip: clip))
             #expect(one.norms == many.norms, "W=\(workers): gradient norms")
             #expect(one.values == many.values, "W=\(workers): weights and statistics")
+        }
+    }
+
+    /// AR/TAR (on by default, fastai's alpha 2 and beta 1, in every test above) reach the
+    /// gradient, and their reported values are the minibatch's whatever the split: within Float
+    /// rounding of the workers' other GEMM shapes for W = 1, 2, 3 (the penalty is a sum of squares
+    /// of outputs that agree to ~1e-6), bitwise in deterministic mode.
+    @Test func activationRegularizationIsInTheGradientForAnyWorkerCount() throws {
+        let batch = try Self.batches(batchSize: 8).batch(0)
+        let plain = try Self.trainer(workers: 1, batchSize: 8, regularization: .none).gradient(batch)
+        let one = try Self.trainer(workers: 1, batchSize: 8)
+        let regularized = try one.gradient(batch)
+        let rnn = one.parameters.encoder.layers[1].weightHH.range
+        let moved = zip(plain[rnn], regularized[rnn]).map { abs($0 - $1) }.max()!
+        #expect(moved > 1e-3 * regularized[rnn].map { abs($0) }.max()!, "AR/TAR must change the last layer's gradient")
+
+        func penalty(_ t: ClassifierTrainer) throws -> (ar: Double, tar: Double) {
+            let r = try t.trainStep(batch)
+            return (r.ar, r.tar)
+        }
+        let reference = try penalty(Self.trainer(workers: 1, batchSize: 8))
+        #expect(reference.ar > 0 && reference.tar > 0)
+        for workers in [2, 3] {
+            let p = try penalty(Self.trainer(workers: workers, batchSize: 8))
+            #expect(abs(p.ar - reference.ar) <= 1e-5 * reference.ar && abs(p.tar - reference.tar) <= 1e-5 * reference.tar,
+                    "W=\(workers): AR/TAR \(p) vs \(reference)")
+        }
+        let fixed = try penalty(Self.trainer(workers: 1, batchSize: 8, shards: 4))
+        for workers in [2, 3] {
+            let p = try penalty(Self.trainer(workers: workers, batchSize: 8, shards: 4))
+            #expect(p.ar.bitPattern == fixed.ar.bitPattern && p.tar.bitPattern == fixed.tar.bitPattern,
+                    "W=\(workers), 4 fixed shards: AR/TAR \(p) vs \(fixed)")
         }
     }
 

@@ -22,8 +22,20 @@ gradient of every parameter to small JSON files next to this script:
                            run in BPTT chunks of 3 steps with the state detached between chunks
                            (fastai's SentenceEncoder), masked concat pooling, BatchNorm1d in
                            training mode (non-trivial running statistics before the step),
-                           dropout off. Expected: pooled features, logits, loss, running
-                           statistics after the step and all gradients.
+                           dropout off, and fastai's AR (alpha 2) and TAR (beta 1) on the last
+                           layer's raw output over each sequence's real steps (TAR across the
+                           chunk boundaries). Expected: pooled features, logits, cross-entropy,
+                           AR, TAR, running statistics after the step and all gradients of
+                           cross-entropy + AR + TAR.
+  classifier_fastai_fixture.json
+                           The same classifier on 4 unpadded sequences of length 7, with AR and
+                           TAR computed by fastai's own `RNNRegularizer.after_loss` (fastai
+                           2.x, imported) on the encoder output laid out as fastai's
+                           `SentenceEncoder` returns it ([b, L, E], chunks concatenated), which
+                           `PoolingLinearClassifier.forward` passes on as both `raw_out` and
+                           `out`. Without padding fastai's means and the real-step means of
+                           Sources/Model/SequencePenalty.swift are the same quantity; the script
+                           asserts they agree before writing.
 
 Conventions (those of the Swift model): tensors by PyTorch-style name (`encoder.weight`,
 `rnns.L.weight_ih`, `decoder.bias`, `head.bn0.weight`, ...) as {"shape": [...], "data": [...]},
@@ -39,7 +51,7 @@ demands, so a problem float32 cannot solve stably stops the script here instead 
 flaky Swift test. (BatchNorm over 4 sequences amplifies rounding; the classifier's seed and the
 ReLU-unit assertions pick a well-conditioned instance.)
 
-Regenerate (needs PyTorch and NumPy; CI does not run this, it only reads the JSON files):
+Regenerate (needs PyTorch, NumPy and fastai; CI does not run this, it only reads the JSON files):
 
     /path/to/python-with-torch Tests/ModelTests/Fixtures/make_fixtures.py
 
@@ -356,6 +368,40 @@ def lm_fixture(with_dropout):
 # ---------------------------------------------------------------------------------------------
 # Classifier.
 
+def sequence_penalty(output, lengths, alpha, beta):
+    """AR and TAR over each sequence's real steps (Sources/Model/SequencePenalty.swift):
+    alpha * mean(h^2) over the real positions, beta * mean((h_t - h_{t-1})^2) over the pairs of
+    consecutive real positions; output [L, b, E] time-major."""
+    E = output.shape[2]
+    squares = sum(output[:n, j].pow(2).sum() for j, n in enumerate(lengths))
+    diffs = sum((output[1:n, j] - output[:n - 1, j]).pow(2).sum() for j, n in enumerate(lengths) if n > 1)
+    positions, pairs = sum(lengths), sum(n - 1 for n in lengths)
+    return alpha * squares / (positions * E), beta * diffs / (pairs * E)
+
+
+def fastai_penalty(output, alpha, beta):
+    """fastai's own RNNRegularizer.after_loss, run on a stand-in learner whose `rnn.raw_out` and
+    `rnn.out` are `output` laid out as SentenceEncoder returns it, [b, L, E] (what
+    PoolingLinearClassifier.forward passes on as its second and third outputs). Returns (AR, TAR)
+    as fastai adds them to `loss_grad`, one coefficient at a time."""
+    from fastai.callback.rnn import RNNRegularizer
+
+    class Stub:
+        pass
+
+    def added(a, b):
+        learn = Stub()
+        learn.training, learn.rnn = True, Stub()
+        learn.rnn.raw_out = learn.rnn.out = output.transpose(0, 1)
+        learn.loss_grad = output.new_zeros(())
+        regularizer = RNNRegularizer(alpha=a, beta=b)
+        regularizer.learn = learn
+        regularizer.after_loss()
+        return float(learn.loss_grad)
+
+    return added(alpha, 0.0), added(0.0, beta)
+
+
 def classifier_run(cfg, weights, stats, tokens, lengths, labels, dtype):
     L, b, bptt = cfg["steps"], cfg["sequences"], cfg["bptt"]
     E, K, C = cfg["embeddingSize"], cfg["headHidden"], cfg["classCount"]
@@ -386,9 +432,11 @@ def classifier_run(cfg, weights, stats, tokens, lengths, labels, dtype):
     z1 = lin0(bn0(features))                        # dropouts off (p = 0)
     logits = lin1(bn1(F.relu(z1)))
     loss = F.cross_entropy(logits, torch.tensor(labels))
-    loss.backward()
+    ar, tar = sequence_penalty(output, lengths, cfg["alpha"], cfg["beta"])
+    (loss + ar + tar).backward()
 
-    results = {"features": features, "logits": logits, "loss": loss, "preReLU": z1}
+    results = {"features": features, "logits": logits, "loss": loss, "ar": ar, "tar": tar, "preReLU": z1,
+               "output": output}
     for prefix, m in head.items():
         results[f"grad.{prefix}.weight"] = m.weight.grad
         results[f"grad.{prefix}.bias"] = m.bias.grad
@@ -402,13 +450,16 @@ def classifier_run(cfg, weights, stats, tokens, lengths, labels, dtype):
     return {k: v.detach().double().numpy() for k, v in results.items()}
 
 
-def classifier_fixture():
+def classifier_fixture(name, seed, lengths, fastai_check):
+    """One classifier training step. fastai_check: the batch is unpadded, and fastai's own
+    RNNRegularizer must give the same AR and TAR as `sequence_penalty`."""
     # BatchNorm over 4 sequences divides by a small batch spread and its backward cancels most
-    # of dy, so float32 rounding grows to 1e-5..1e-4 here depending on the draw. This seed is
-    # one that passes check_agreement and check_conditioning with a margin.
-    torch.manual_seed(1053)
+    # of dy, so float32 rounding grows to 1e-5..1e-4 here depending on the draw. The seeds are
+    # ones that pass check_agreement and check_conditioning with a margin.
+    torch.manual_seed(seed)
     cfg = {"vocabSize": 10, "embeddingSize": 5, "hiddenSize": 6, "layerCount": 2,
-           "classCount": 3, "headHidden": 4, "sequences": 4, "steps": 7, "bptt": 3}
+           "classCount": 3, "headHidden": 4, "sequences": 4, "steps": 7, "bptt": 3,
+           "alpha": 2.0, "beta": 1.0}
     V, E, n, H = cfg["vocabSize"], cfg["embeddingSize"], cfg["layerCount"], cfg["hiddenSize"]
     L, b, K, C = cfg["steps"], cfg["sequences"], cfg["headHidden"], cfg["classCount"]
     weights = {"encoder.weight": uniform((V, E), 1.0)}
@@ -428,7 +479,6 @@ def classifier_fixture():
     weights["head.linear1.bias"] = uniform((C,), 0.3)
     stats = {"head.bn0.running_mean": uniform((3 * E,), 0.5), "head.bn0.running_var": 1 + uniform((3 * E,), 0.5),
              "head.bn1.running_mean": uniform((K,), 0.5), "head.bn1.running_var": 1 + uniform((K,), 0.5)}
-    lengths = [7, 3, 5, 1]   # 7 crosses both chunk boundaries (steps 3 and 6); 1 is a lone token
     tokens = torch.zeros(L, b, dtype=torch.long)
     for j, length in enumerate(lengths):
         tokens[:length, j] = torch.randint(1, V, (length,))
@@ -437,10 +487,27 @@ def classifier_fixture():
 
     r64 = classifier_run(cfg, weights, stats, tokens, lengths, labels, torch.float64)
     r32 = classifier_run(cfg, weights, stats, tokens, lengths, labels, torch.float32)
-    check_agreement("classifier_fixture.json", r32, r64)
-    check_conditioning("classifier_fixture.json", r64,
+    check_agreement(name, r32, r64)
+    check_conditioning(name, r64,
                        classifier_run(cfg, perturbed(weights), perturbed(stats, 1), tokens, lengths, labels,
                                       torch.float64))
+    output = r64.pop("output")
+    # AR and TAR must matter at the precision the Swift test compares (1e-4): without them the
+    # last LSTM layer's gradient moves by far more.
+    plain = classifier_run({**cfg, "alpha": 0.0, "beta": 0.0}, weights, stats, tokens, lengths, labels, torch.float64)
+    last = f"grad.rnns.{n - 1}.weight_hh"
+    moved, _ = worst_error(plain[last], r64[last])
+    assert moved > 1e-2, f"AR/TAR move {last} by only {moved:.2e}"
+    print(f"{name}: without AR/TAR {last} moves by {moved:.2e}")
+    if fastai_check:
+        assert all(length == L for length in lengths), "fastai's means equal ours only without padding"
+        ours = (float(r64["ar"]), float(r64["tar"]))
+        theirs = fastai_penalty(torch.from_numpy(output), cfg["alpha"], cfg["beta"])
+        # fastai casts to float32 (`.float()`) before squaring: agreement to float32 rounding.
+        for what, a, f in zip(("AR", "TAR"), ours, theirs):
+            if abs(a - f) > 1e-6 * abs(f):
+                sys.exit(f"{name}: fastai's RNNRegularizer gives {what} {f}, sequence_penalty {a}")
+        print(f"{name}: fastai RNNRegularizer AR {theirs[0]:.9g} TAR {theirs[1]:.9g} (ours {ours[0]:.9g} {ours[1]:.9g})")
     # A pre-ReLU value near zero, or a ReLU unit dead over the whole batch (BatchNorm of a
     # constant), would make the fixture fragile; the weights above avoid both.
     z1 = r64.pop("preReLU")
@@ -452,21 +519,23 @@ def classifier_fixture():
 
     content = {"about": "Generated by make_fixtures.py (PyTorch " + torch.__version__.split("+")[0]
                + "); see its docstring. One training step (BatchNorm on batch statistics, "
-               + "dropout off); gradients are of the mean cross-entropy.",
+               + "dropout off); gradients are of the mean cross-entropy + AR + TAR.",
                "config": cfg,
                "parameters": {k: tensor(v) for k, v in weights.items()},
                "statistics": {k: tensor(v) for k, v in stats.items()},
                "tokens": tokens, "lengths": lengths, "labels": labels,
                "expected": {
                    "features": tensor(r64["features"]), "logits": tensor(r64["logits"]),
-                   "loss": float(r64["loss"]),
+                   "loss": float(r64["loss"]), "ar": float(r64["ar"]), "tar": float(r64["tar"]),
                    "statistics": {k[len("stat."):]: tensor(v) for k, v in r64.items() if k.startswith("stat.")},
                    "gradients": {k[len("grad."):]: tensor(v) for k, v in r64.items() if k.startswith("grad.")}}}
-    write("classifier_fixture.json", content)
+    write(name, content)
 
 
 if __name__ == "__main__":
     torch.use_deterministic_algorithms(True)
     lm_fixture(with_dropout=False)
-    classifier_fixture()
+    # 7 crosses both chunk boundaries (steps 3 and 6); 1 is a lone token (no TAR pair)
+    classifier_fixture("classifier_fixture.json", 1189, [7, 3, 5, 1], fastai_check=False)
+    classifier_fixture("classifier_fastai_fixture.json", 2288, [7, 7, 7, 7], fastai_check=True)
     lm_fixture(with_dropout=True)
