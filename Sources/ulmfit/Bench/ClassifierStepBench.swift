@@ -112,7 +112,7 @@ enum ClassifierStepBench {
             fmaPeakGflops: peak, fractionOfPeak: gflops / peak,
             timeSplitPct: TimeSplit(prepare: percent(split.prepare), forward: percent(split.forward),
                                     backward: percent(split.backward), allReduce: percent(split.allReduce),
-                                    optimizer: percent(split.optimizer), communication: 0, idle: percent(split.idle),
+                                    optimizer: percent(split.optimizer), idle: percent(split.idle), communication: 0,
                                     other: percent(max(0, split.wall - accounted))),
             peakRssMb: ProcessMemory.peakResidentMegabytes(),
             rssDeltaMb: rssAfter - rssBefore, rssPerWorkerMbEstimate: (rssAfter - rssBefore) / Double(W),
