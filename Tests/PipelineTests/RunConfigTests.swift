@@ -308,8 +308,8 @@ import Training
     @Test func everyShippedConfigLoads() throws {
         let dir = Self.packageRoot.appendingPathComponent("configs")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names == ["finetune-human.yaml", "layout-16core-scatter.yaml", "pipeline.yaml", "pretrain-human.yaml",
-                          "quick.yaml"])
+        #expect(names == ["finetune-human.yaml", "layout-16core-scatter.yaml", "paper.yaml", "pipeline.yaml",
+                          "pretrain-human.yaml", "quick.yaml"])
         for name in names { _ = try RunConfig.load(path: dir.appendingPathComponent(name).path) }
         let root = ConfigPath.resolve(Self.packageRoot.path)
         let shared = (root as NSString).deletingLastPathComponent + "/shared/data"
@@ -325,6 +325,9 @@ import Training
         #expect(finetune.data == RunConfig.DataSection(dataset: root + "/runs/human/dataset.csv",
                                                        initFrom: root + "/runs/pretrain"))
         #expect(finetune.training.lr == 1e-3)
+        let paper = try RunConfig.load(path: dir.appendingPathComponent("paper.yaml").path)
+        #expect(paper.model == RunConfig.ModelSection(emb: 400, hidden: 1150, layers: 3, dropMult: 0.25))
+        #expect(paper.fineTuning.training.lr == 8e-4 && paper.classifier.epochs == 4 && paper.classifier.dropMult == 0.5)
         let pipeline = try RunConfig.load(path: dir.appendingPathComponent("pipeline.yaml").path)
         #expect(pipeline.data.csv == [shared + "/human_promoters/cnnprom_human_nontata_9034.csv.gz"])
         #expect(pipeline.fineTuning.training.lr == 1e-3 && pipeline.training.lr == 2e-3 && pipeline.classifier.lr == 2e-2)
