@@ -18,9 +18,16 @@ extension ClassifierCheckpoint {
         if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classCount }) {
             throw MetricsError("sequence \(bad) has label \(labels[bad]), but the classifier knows classes 0..<\(classCount)")
         }
-        let classifier = try EvaluationClassifier(checkpoint: self, pool: pool,
-                                                  maxLength: sequences.map(\.count).max() ?? 1, batchSize: batchSize)
-        return try ClassifierEvaluation.measure(classifier.trainer, sequences: sequences, labels: labels,
-                                                batchSize: classifier.batchSize)
+        // The trainer's evaluation path, not ClassifierInference: evaluate reports the loss too.
+        let layout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
+        // Evaluation takes no step: any plan of the right layout does.
+        let plan = try OptimizerPlan(layout: layout, learningRates: .uniform(1e-3), schedule: OneCycleSchedule(totalSteps: 1))
+        var options = ClassifierTrainerOptions()
+        options.batchSize = max(batchSize, pool.workerCount)
+        let trainer = try ClassifierTrainer(config: model.config, classCount: classCount, headHidden: headHidden,
+                                            options: options, maxLength: max(sequences.map(\.count).max() ?? 1, 1),
+                                            pool: pool, plan: plan, initialParameters: params)
+        trainer.statistics.pointer.update(from: statistics, count: statistics.count)
+        return try ClassifierEvaluation.measure(trainer, sequences: sequences, labels: labels, batchSize: options.batchSize)
     }
 }

@@ -22,13 +22,10 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
 /// Forward-only classification on every worker: the deployment path of a trained classifier
 /// (`ulmfit predict`, `ulmfit scan`, `bench predict`).
 ///
-/// For the predict and scan commands (reproduction branch): this type has the members of
-/// Pipeline's `SequenceClassifier` (`classCount`, `maxLength`, `probabilities(_:)`), so
-/// `extension ClassifierInference: SequenceClassifier {}` and constructing it in
-/// `ClassifierCheckpoint.sequenceClassifier(pool:maxLength:batchSize:)` from the checkpoint's
-/// `parameters`, `params` and `statistics` puts it behind that interface in place of
-/// `ClassifierTrainer.predict`. Pass many sequences per call (a scan: thousands of windows):
-/// a call is cut into batches of `batchSize`, and a call of one batch keeps one worker busy.
+/// Predict and scan reach it through Pipeline's `SequenceClassifier`
+/// (`ClassifierCheckpoint.sequenceClassifier`). Pass many sequences per call (a scan: thousands
+/// of windows): a call is cut into batches of `batchSize`, and a call of one batch keeps one
+/// worker busy.
 ///
 /// Inference needs none of training's machinery: no gradient buffers, no optimizer state, no
 /// dropout (so the recurrent weights are packed once, not every step), no reduce. Each worker
