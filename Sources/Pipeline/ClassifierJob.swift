@@ -151,18 +151,9 @@ public struct ClassifierJob {
                                         deterministicShards: trainerOptions.deterministicShards,
                                         workers: layout.workerCount, keys: resolvedKeys, vocabulary: vocabulary,
                                         data: DataFingerprint(items: train.sequences, labels: train.labels))
-        if group.isPrimary {
-            try RunFolder.prepare(out, mode: resume == nil ? mode : .resume)
-            try resolved.write(keys: resolvedKeys, to: (out as NSString).appendingPathComponent("config.yaml"),
-                               header: "The resolved settings of this run (every value, and where it came from).\n"
-                                   + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
-            var vocabulary = self.vocabulary
-            if resume == nil { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
-        }
-        let pool = try WorkerPool(layout: layout, topology: topology)
-        logger.debug("BLAS: \(blasConfiguration())")
-        logger.debug("\(layout.table())")
-        logger.debug("memory estimate: \(memory)")
+        let pool = try RunFolder.start(out: out, mode: mode, resuming: resume != nil, resolved: resolved, keys: resolvedKeys,
+                                       vocabulary: vocabulary, command: command, layout: layout, topology: topology,
+                                       memory: memory, group: group, logger: logger)
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
