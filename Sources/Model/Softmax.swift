@@ -3,9 +3,10 @@ import Kernels
 
 /// Row-wise softmax pieces for the cross-entropy losses (vectorized exp).
 enum Softmax {
-    /// log(sum(exp(z))) computed stably, and the index of the largest logit.
-    static func logSumExpAndArgmax(_ z: UnsafePointer<Float>, count n: Int) -> (Float, Int) {
-        // Max in SIMD (padding lanes -inf), then the first index holding it.
+    /// The largest of z[0..<n] and the first index holding it: the max in SIMD (padding lanes
+    /// -inf), then a scan for its index.
+    @inline(__always)
+    private static func maxAndArgmax(_ z: UnsafePointer<Float>, count n: Int) -> (Float, Int) {
         var mv = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         while j < n {
@@ -17,6 +18,12 @@ enum Softmax {
         let m = mv.max()
         var best = 0
         while z[best] != m && best < n - 1 { best += 1 }
+        return (m, best)
+    }
+
+    /// log(sum(exp(z))) computed stably, and the index of the largest logit.
+    static func logSumExpAndArgmax(_ z: UnsafePointer<Float>, count n: Int) -> (Float, Int) {
+        let (m, best) = maxAndArgmax(z, count: n)
         return (m + log(VectorMath.sumOfExp(z, count: n, minus: m)), best)
     }
 
@@ -27,17 +34,7 @@ enum Softmax {
     /// the index of the largest logit (the first, on ties).
     static func crossEntropyGradient(_ z: UnsafeMutablePointer<Float>, count n: Int, target: Int,
                                      scale: Float) -> (loss: Float, argmax: Int) {
-        var mv = SIMD8<Float>(repeating: -.infinity)
-        var j = 0
-        while j < n {
-            var v = loadPartial(z + j, min(8, n - j))
-            if n - j < 8 { for lane in (n - j) ..< 8 { v[lane] = -.infinity } }
-            mv = mv.replacing(with: v, where: v .> mv)
-            j += 8
-        }
-        let m = mv.max()
-        var best = 0
-        while z[best] != m && best < n - 1 { best += 1 }
+        let (m, best) = maxAndArgmax(z, count: n)
         let zTarget = z[target]
         let sum = VectorMath.expInPlace(z, count: n, minus: m)
         VectorMath.scale(z, count: n, by: scale / sum)
