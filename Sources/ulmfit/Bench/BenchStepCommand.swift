@@ -182,9 +182,6 @@ struct BenchStepCommand: ParsableCommand {
         let tokensPerS = Double(batch * bptt) / median
         let flopsPerToken = config.languageModelTrainingFLOPsPerToken
         let gflops = tokensPerS * flopsPerToken / 1e9
-        let percent = { (ns: Double) in split.wall > 0 ? 100 * ns / split.wall : 0 }
-        let phases = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer
-        let accounted = phases + split.communication + split.idle
         return StepRecord(
             impl: "ulmfit", task: "lm", mode: "data-parallel", processes: group.size, workers: W,
             emb: config.embeddingSize, hidden: config.hiddenSize, layers: config.layerCount,
@@ -192,11 +189,7 @@ struct BenchStepCommand: ParsableCommand {
             tokensPerS: tokensPerS, stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!, cpuSPerStep: cpuPerStep,
             flopsPerToken: flopsPerToken, gflops: gflops,
             fmaPeakGflops: peak, fractionOfPeak: gflops / peak,
-            timeSplitPct: TimeSplit(prepare: percent(split.prepare), forward: percent(split.forward),
-                                    backward: percent(split.backward), allReduce: percent(split.allReduce),
-                                    optimizer: percent(split.optimizer), idle: percent(split.idle),
-                                    communication: percent(split.communication),
-                                    other: percent(max(0, split.wall - accounted))),
+            timeSplitPct: TimeSplit(split),
             peakRssMb: ProcessMemory.peakResidentMegabytes(),
             rssDeltaMb: rssAfter - rssBefore, rssPerWorkerMbEstimate: (rssAfter - rssBefore) / Double(W),
             boundTo: bind ? layout.workers.map(\.location) : [],

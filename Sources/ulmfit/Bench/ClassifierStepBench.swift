@@ -99,8 +99,6 @@ enum ClassifierStepBench {
         // 3 x the encoder's forward per real token (padding is work, not progress); the head is < 0.1%.
         let flopsPerToken = 3 * 2 * Double(config.encoderMACsPerToken)
         let gflops = tokensPerS * flopsPerToken / 1e9
-        let percent = { (ns: Double) in split.wall > 0 ? 100 * ns / split.wall : 0 }
-        let accounted = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer + split.idle
         return StepRecord(
             impl: "ulmfit", task: "classifier", mode: "data-parallel", processes: 1, workers: W,
             emb: config.embeddingSize, hidden: config.hiddenSize, layers: config.layerCount,
@@ -110,10 +108,7 @@ enum ClassifierStepBench {
             stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!, cpuSPerStep: cpuPerStep,
             flopsPerToken: flopsPerToken, gflops: gflops,
             fmaPeakGflops: peak, fractionOfPeak: gflops / peak,
-            timeSplitPct: TimeSplit(prepare: percent(split.prepare), forward: percent(split.forward),
-                                    backward: percent(split.backward), allReduce: percent(split.allReduce),
-                                    optimizer: percent(split.optimizer), idle: percent(split.idle), communication: 0,
-                                    other: percent(max(0, split.wall - accounted))),
+            timeSplitPct: TimeSplit(split),
             peakRssMb: ProcessMemory.peakResidentMegabytes(),
             rssDeltaMb: rssAfter - rssBefore, rssPerWorkerMbEstimate: (rssAfter - rssBefore) / Double(W),
             boundTo: bind ? layout.workers.map(\.location) : [],

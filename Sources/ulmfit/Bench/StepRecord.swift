@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// Where a step's time went, in % of the step's wall time (averaged over workers and steps).
 struct TimeSplit: Codable {
@@ -12,6 +13,18 @@ struct TimeSplit: Codable {
         String(format: "prepare %.1f%%, forward %.1f%%, backward %.1f%%, all-reduce %.1f%%, "
                + "optimizer %.1f%%, communication %.1f%%, idle %.1f%%, other %.1f%%",
                prepare, forward, backward, allReduce, optimizer, communication, idle, other)
+    }
+}
+
+extension TimeSplit {
+    /// The shares of `split`'s wall time (accumulated over the timed steps).
+    init(_ split: StepTiming) {
+        let percent = { (t: Double) in split.wall > 0 ? 100 * t / split.wall : 0 }
+        let accounted = split.prepare + split.forward + split.backward + split.allReduce + split.optimizer
+            + split.communication + split.idle
+        self.init(prepare: percent(split.prepare), forward: percent(split.forward), backward: percent(split.backward),
+                  allReduce: percent(split.allReduce), optimizer: percent(split.optimizer), idle: percent(split.idle),
+                  communication: percent(split.communication), other: percent(max(0, split.wall - accounted)))
     }
 }
 
