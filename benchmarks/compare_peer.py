@@ -173,8 +173,10 @@ def main():
     best_torch = max((m for m in summary if m != "ulmfit"), key=lambda m: summary[m]["median"])
     ratio = summary["ulmfit"]["median"] / summary[best_torch]["median"]
 
+    # predict ignores --warmup: ulmfit and the peer run one untimed batch (per worker / process).
+    warm = "1 untimed batch" if args.task == "predict" else f"{args.warmup} warm-up"
     what = {"lm": "steps", "classifier": "steps", "predict": "passes"}[args.task]
-    rows = [f"Task {args.task}, preset {args.preset}, W = {W}, {args.repeats} alternating rounds of {args.warmup} warm-up + "
+    rows = [f"Task {args.task}, preset {args.preset}, W = {W}, {args.repeats} alternating rounds of {warm} + "
             f"{args.steps} timed {what}; FMA peak of {W} threads {peak:.1f} GFLOP/s (best of "
             f"{', '.join(f'{x:.1f}' for x in peaks)}); load average {', '.join(f'{x:.2f}' for x in loads)}",
             "",
