@@ -6,6 +6,14 @@ import Testing
 /// The inputs of `bench step --task classifier` and `bench predict`, and their option checks
 /// (the measurements themselves time the machine: not tested here).
 @Suite struct BenchTaskTests {
+    /// The reported median: the middle time, or the mean of the two middle ones (an even count
+    /// of passes used to report the slower of the two).
+    @Test func medianOfEvenAndOddCounts() {
+        #expect(BenchSupport.median([1, 5, 9]) == 5)
+        #expect(BenchSupport.median([1, 2, 4, 10]) == 3)
+        #expect(BenchSupport.median([7]) == 7)
+    }
+
     /// Lengths come from the train split only, as token counts at the given k and stride.
     @Test func lengthsAreTheTrainSplitsTokenCounts() throws {
         let cli = try CLI()

@@ -80,7 +80,7 @@ struct BenchAllReduceCommand: ParsableCommand {
             print(String(format: "%@ %d: %.1f ms", r < warmup ? "warm-up" : "repeat", r, t * 1e3))
         }
         times.sort()
-        let median = times[times.count / 2], bytes = Double(P) * 4
+        let median = BenchSupport.median(times), bytes = Double(P) * 4
         let ringFactor = 2 * Double(N - 1) / Double(N)
         print(String(format: "median %.1f ms [%.1f-%.1f]: algorithm bandwidth %.2f GB/s, ring bus bandwidth %.2f GB/s",
                      median * 1e3, times.first! * 1e3, times.last! * 1e3, bytes / median / 1e9, ringFactor * bytes / median / 1e9))

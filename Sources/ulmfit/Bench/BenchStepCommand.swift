@@ -177,8 +177,7 @@ struct BenchStepCommand: ParsableCommand {
         let peak = group.allGather([max(peakBefore, peakAfter)], label: "the FMA peaks").reduce(0) { $0 + $1[0] }
 
         walls.sort()
-        let median = walls.count % 2 == 1 ? walls[walls.count / 2]
-            : (walls[walls.count / 2 - 1] + walls[walls.count / 2]) / 2
+        let median = BenchSupport.median(walls)
         let tokensPerS = Double(batch * bptt) / median
         let flopsPerToken = config.languageModelTrainingFLOPsPerToken
         let gflops = tokensPerS * flopsPerToken / 1e9

@@ -10,6 +10,13 @@ enum BenchSupport {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    /// The median of `sorted` (ascending, not empty): the middle value, or the mean of the two
+    /// middle ones for an even count (taking either alone would bias the figure).
+    static func median(_ sorted: [Double]) -> Double {
+        let n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
     /// Runs `body` once to warm up, then repeatedly until `minSeconds` have passed (at least
     /// `minRuns` times); returns the fastest and the median run time in seconds. The best
     /// run is the least disturbed one on a shared machine; the median shows the spread.
@@ -23,7 +30,7 @@ enum BenchSupport {
             times.append(now() - t0)
         }
         times.sort()
-        return (times[0], times[times.count / 2])
+        return (times[0], median(times))
     }
 
     /// Writes an `Encodable` value as pretty-printed JSON, naming the file on failure.

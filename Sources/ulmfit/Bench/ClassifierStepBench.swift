@@ -91,8 +91,7 @@ enum ClassifierStepBench {
         let peak = max(peakBefore, BenchStepCommand.workerPeak(pool))
 
         walls.sort()
-        let median = walls.count % 2 == 1 ? walls[walls.count / 2]
-            : (walls[walls.count / 2 - 1] + walls[walls.count / 2]) / 2
+        let median = BenchSupport.median(walls)
         let tokensPerSequence = Double(tokens) / Double(steps * batch)
         let sequencesPerS = Double(batch) / median
         let tokensPerS = sequencesPerS * tokensPerSequence

@@ -93,7 +93,7 @@ enum PredictBench {
             log(String(format: "  predict pass %d: %.3f s", r + 1, passes.last!))
         }
         passes.sort()
-        let median = passes[passes.count / 2]
+        let median = BenchSupport.median(passes)
 
         var scanResult: (perS: Double, windows: Int)?
         if let scan {
