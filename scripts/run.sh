@@ -3,9 +3,9 @@
 # runs every stage of configs/pipeline.yaml into one folder (runs/main; OUT=... to change it):
 #   1. prepare the human promoter set (ACGT filter, de-duplication, seeded 85/15 and 90/10 split);
 #   2. pretrain the AWD-LSTM language model on the human genome chunk (k=5, stride 2);
-#   3. fine-tune it on the promoter corpus (train split);
+#   3. fine-tune it on the promoter corpus (the train and valid sequences, 10% of them held out);
 #   4. train the promoter classifier from the fine-tuned encoder (ULMFiT gradual unfreezing);
-#   5. evaluate it on the test split (accuracy, MCC).
+#   5. evaluate it on the test split (accuracy, FP/FN, recall, precision, specificity, MCC, AUC).
 # Stages already complete in that folder are skipped, so a stopped job resumes where it was.
 # Options after the script name go to `ulmfit run` (e.g. --workers 2 --max-steps 20, or
 # --set classifier.lr=1e-2); DATA=... reads the data from another folder than ../shared/data.
