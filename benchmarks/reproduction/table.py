@@ -24,6 +24,7 @@ VARIANTS = [
     ("human-finetuned", "human, pretrained + fine-tuned LM"),
     ("ecoli-scratch", "E. coli, from scratch"),
     ("ecoli-finetuned", "E. coli, E. coli-genome LM + fine-tuned"),
+    ("ecoli-finetuned-lm5e-3", "E. coli, the same with the LM at lr 5e-3 (3.32 nats)"),
 ]
 METRICS = [("accuracy", "accuracy"), ("false_positives", "FP"), ("false_negatives", "FN"), ("recall", "recall"),
            ("precision", "precision"), ("specificity", "specificity"), ("mcc", "MCC"), ("auc", "AUC")]
