@@ -322,24 +322,31 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_ddp(args):
+def spawn_workers(target, args):
+    """Runs target(rank, args, port, queue) in args.procs spawned processes; returns each rank's
+    result (what it put on the queue) by rank, and exits naming a worker that failed."""
     import torch.multiprocessing as mp
-    if args.batch % args.procs != 0:
-        sys.exit(f"--batch {args.batch} is not divisible by --procs {args.procs}")
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=ddp_worker, args=(r, args, port, queue)) for r in range(args.procs)]
+    procs = [ctx.Process(target=target, args=(r, args, port, queue)) for r in range(args.procs)]
     for p in procs:
         p.start()
     results = {}
     for _ in procs:
         r = queue.get()
         results[r["rank"]] = r
-    for p in procs:
+    for rank, p in enumerate(procs):
         p.join()
         if p.exitcode != 0:
-            sys.exit(f"DDP worker exited with {p.exitcode}")
+            sys.exit(f"worker process {rank} exited with {p.exitcode}")
+    return results
+
+
+def run_ddp(args):
+    if args.batch % args.procs != 0:
+        sys.exit(f"--batch {args.batch} is not divisible by --procs {args.procs}")
+    results = spawn_workers(ddp_worker, args)
     r0 = results[0]
     return dict(workers=args.procs, times=r0["times"], losses=r0["losses"], backend=r0["backend"],
                 peak_rss_mb=max_rss_mb(),
@@ -563,23 +570,9 @@ def classifier_worker(rank, args, port, queue):
 
 
 def run_classifier_procs(args):
-    import torch.multiprocessing as mp
     if args.task != "predict" and args.batch % args.procs != 0:
         sys.exit(f"--batch {args.batch} is not divisible by --procs {args.procs}")
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    port = free_port()
-    procs = [ctx.Process(target=classifier_worker, args=(r, args, port, queue)) for r in range(args.procs)]
-    for p in procs:
-        p.start()
-    results = {}
-    for _ in procs:
-        r = queue.get()
-        results[r["rank"]] = r
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            sys.exit(f"worker process exited with {p.exitcode}")
+    results = spawn_workers(classifier_worker, args)
     r0 = results[0]
     out = dict(workers=args.procs, times=r0["times"], losses=r0["losses"], backend=r0["backend"],
                peak_rss_mb=max_rss_mb(), peak_rss_mb_total=sum(r["rss"] for r in results.values()))
