@@ -330,8 +330,8 @@ import Training
         #expect(paper.fineTuning.training.lr == 8e-4 && paper.classifier.epochs == 4 && paper.classifier.dropMult == 0.5)
         let pipeline = try RunConfig.load(path: dir.appendingPathComponent("pipeline.yaml").path)
         #expect(pipeline.data.csv == [shared + "/human_promoters/cnnprom_human_nontata_9034.csv.gz"])
-        #expect(pipeline.fineTuning.training.lr == 5e-3 && pipeline.training.lr == 1e-2 && pipeline.classifier.lr == 2e-2)
-        #expect(pipeline.model == RunConfig.ModelSection(emb: 64, hidden: 128, layers: 3))
+        #expect(pipeline.fineTuning.training.lr == 2.5e-3 && pipeline.training.lr == 5e-3 && pipeline.classifier.lr == 2e-2)
+        #expect(pipeline.model == RunConfig.ModelSection(emb: 128, hidden: 512, layers: 3))
         #expect(pipeline.fineTuning.training.epochs == 5 && pipeline.training.epochs == 10)
         #expect(pipeline.out == root + "/runs/main")
     }
