@@ -9,7 +9,7 @@ import Training
 /// `ulmfit train-classifier` as a plan and a run (see `LanguageModelJob`): `init` checks every
 /// setting against the dataset, the encoder checkpoint and the machine, writing nothing; `run`
 /// writes the resolved config and vocabulary, trains, evaluates on the test split.
-public struct ClassifierJob {
+public struct ClassifierJob: CheckedJob {
     /// The keys `train-classifier` reads.
     public static let uses: Set<String> = Set(
         ["data.dataset", "data.encoder", "data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers", "out"]
@@ -146,14 +146,9 @@ public struct ClassifierJob {
     /// `group`: see `LanguageModelJob.run` (rank 0 alone writes).
     public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                     command: String = "ulmfit train-classifier", logger: Logger) throws -> ClassifierRunSummary {
-        let train = data[.train]
-        try checkProcessesBeforeWriting(group, config: resolved, section: "classifier", batch: trainerOptions.batchSize,
-                                        deterministicShards: trainerOptions.deterministicShards,
-                                        workers: layout.workerCount, keys: resolvedKeys, vocabulary: vocabulary,
-                                        data: DataFingerprint(items: train.sequences, labels: train.labels))
-        let pool = try RunFolder.start(out: out, mode: mode, resuming: resume != nil, resolved: resolved, keys: resolvedKeys,
-                                       vocabulary: vocabulary, command: command, layout: layout, topology: topology,
-                                       memory: memory, group: group, logger: logger)
+        let pool = try start(section: "classifier", batch: trainerOptions.batchSize,
+                             deterministicShards: trainerOptions.deterministicShards,
+                             data: DataFingerprint(items: data[.train].sequences, labels: data[.train].labels), mode: mode, group: group, command: command, logger: logger)
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,

@@ -10,7 +10,7 @@ import Training
 /// against it and the machine (sizes, memory, layout, vocabulary, checkpoint, results folder)
 /// without writing or allocating anything large; `run` writes the resolved config, the
 /// vocabulary and the results. A rejected run leaves no file behind.
-public struct LanguageModelJob {
+public struct LanguageModelJob: CheckedJob {
     /// The keys `train-lm` reads (others in a config file are noted and left alone).
     public static let uses: Set<String> = Set(
         ["data.fasta", "data.dataset", "data.vocab", "data.init_from", "data.k", "data.stride", "data.max_bases",
@@ -166,13 +166,9 @@ public struct LanguageModelJob {
     ///     they agree before rank 0 alone writes anything, then train together.
     public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                     command: String = "ulmfit train-lm", logger: Logger) throws -> LanguageModelRunSummary {
-        try checkProcessesBeforeWriting(group, config: resolved, section: "training", batch: trainerOptions.batchSize,
-                                        deterministicShards: trainerOptions.deterministicShards,
-                                        workers: layout.workerCount, keys: resolvedKeys, vocabulary: vocabulary,
-                                        data: DataFingerprint(items: corpus.train))
-        let pool = try RunFolder.start(out: out, mode: mode, resuming: resume != nil, resolved: resolved, keys: resolvedKeys,
-                                       vocabulary: vocabulary, command: command, layout: layout, topology: topology,
-                                       memory: memory, group: group, logger: logger)
+        let pool = try start(section: "training", batch: trainerOptions.batchSize,
+                             deterministicShards: trainerOptions.deterministicShards,
+                             data: DataFingerprint(items: corpus.train), mode: mode, group: group, command: command, logger: logger)
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
         let summary = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,

@@ -1,10 +1,5 @@
 import Foundation
 import OutputFiles
-import GenomicData
-import Kernels
-import Logging
-import Parallel
-import Training
 
 /// A run's results folder. Nothing written is lost: a folder that holds another run's results is
 /// refused unless the user asks to overwrite it, and that is checked, like everything else,
@@ -58,27 +53,5 @@ public enum RunFolder {
             }
         }
         try OutputFile.makeDirectory(path)
-    }
-
-    /// The start of a checked run that every process agreed to (`checkProcessesBeforeWriting`):
-    /// rank 0 prepares `out`, writes the resolved settings (`config.yaml`, with the line that
-    /// repeats the run) and, unless resuming, the vocabulary; then every process starts its
-    /// pinned workers.
-    static func start(out: String, mode: Mode, resuming: Bool, resolved: RunConfig, keys: [ConfigKey],
-                      vocabulary: Vocabulary, command: String, layout: WorkerLayout, topology: Topology,
-                      memory: MemoryEstimate, group: ProcessGroup, logger: Logger) throws -> WorkerPool {
-        if group.isPrimary {
-            try prepare(out, mode: resuming ? .resume : mode)
-            try resolved.write(keys: keys, to: (out as NSString).appendingPathComponent("config.yaml"),
-                               header: "The resolved settings of this run (every value, and where it came from).\n"
-                                   + "Repeat it with: \(command) --config THIS_FILE --out OTHER_FOLDER")
-            var vocabulary = vocabulary
-            if !resuming { try vocabulary.save(to: (out as NSString).appendingPathComponent("vocab.json")) }
-        }
-        let pool = try WorkerPool(layout: layout, topology: topology)
-        logger.debug("BLAS: \(blasConfiguration())")
-        logger.debug("\(layout.table())")
-        logger.debug("memory estimate: \(memory)")
-        return pool
     }
 }
