@@ -260,21 +260,28 @@ def train(args, model, module, rows, barrier=None, report_loss=False):
         state = [(h.detach(), c.detach()) for h, c in new_state]
         return ce.item()
 
-    backend = lstm_backend(one_step)  # an extra, untimed step
+    return timed_steps(one_step, args, barrier, report_loss, "ce")
+
+
+def timed_steps(one_step, args, barrier, verbose, name):
+    """Runs one untimed step (which also names the LSTM backend), then args.warmup + args.steps
+    steps between barriers (a step ends when the slowest worker has stepped); returns the timed
+    steps' seconds, every step's loss (called `name` in the verbose lines) and the backend."""
+    backend = lstm_backend(one_step)
     times, losses = [], []
     for i in range(args.warmup + args.steps):
         if barrier:
             barrier()
         t0 = time.perf_counter()
-        ce = one_step()
+        loss = one_step()
         if barrier:
-            barrier()  # the step ends when the slowest worker has stepped
+            barrier()
         dt = time.perf_counter() - t0
-        losses.append(ce)
+        losses.append(loss)
         if i >= args.warmup:
             times.append(dt)
-        if report_loss:
-            print(f"step {i:3d}  ce {ce:.4f}  {dt * 1000:8.1f} ms", file=sys.stderr)
+        if verbose:
+            print(f"step {i:3d}  {name} {loss:.4f}  {dt * 1000:8.1f} ms", file=sys.stderr)
     return times, losses, backend
 
 
@@ -484,22 +491,7 @@ def train_classifier(args, model, module, rows, barrier=None):
         return loss.item()
 
     module.train()
-    backend = lstm_backend(one_step)
-    times, losses = [], []
-    for i in range(args.warmup + args.steps):
-        if barrier:
-            barrier()
-        t0 = time.perf_counter()
-        loss = one_step()
-        if barrier:
-            barrier()
-        dt = time.perf_counter() - t0
-        losses.append(loss)
-        if i >= args.warmup:
-            times.append(dt)
-        if args.verbose:
-            print(f"step {i:3d}  loss {loss:.4f}  {dt * 1000:8.1f} ms", file=sys.stderr)
-    return times, losses, backend
+    return timed_steps(one_step, args, barrier, args.verbose, "loss")
 
 
 def predict_batches(args, model, count, first):
