@@ -7,15 +7,8 @@ import Testing
 /// as a run that was never interrupted (same layout: bitwise; the shard files are compared
 /// byte for byte).
 @Suite(.serialized) struct ResumeProcessTests {
-    /// The `ulmfit` binary built beside the tests (`swift build --build-tests`), or $ULMFIT_BINARY.
-    static let binary: String = {
-        if let given = ProcessInfo.processInfo.environment["ULMFIT_BINARY"] { return given }
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ulmfit")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside.path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/ulmfit").path
-    }()
+    /// The binary under test (`CLI.binary`: built beside the tests, or $ULMFIT_BINARY).
+    static var binary: String { CLI.binary }
 
     /// A scratch folder with a random 12 kb genome, removed at the end.
     final class Scratch {
