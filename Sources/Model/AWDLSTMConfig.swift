@@ -59,6 +59,22 @@ public struct AWDLSTMConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// Training FLOPs per token of the classifier's encoder when `scope`'s gradients are made:
+    /// the forward (2 per MAC), then per layer that runs a backward the recurrent gradient
+    /// (dh_{t-1} = dG W_hh), its weight gradients if it trains and its input gradient if
+    /// something below it trains. With every group trainable this is 3 x forward, the
+    /// convention of `languageModelTrainingFLOPsPerToken` and the PyTorch peer.
+    public func classifierTrainingFLOPsPerToken(scope: EncoderGradientScope) -> Double {
+        var macs = encoderMACsPerToken
+        for l in 0 ..< layerCount where scope.needsBackward(layer: l) {
+            let h = outputSize(layer: l), i = inputSize(layer: l)
+            macs += 4 * h * h
+            if scope.layers[l] { macs += 4 * h * (i + h) }
+            if scope.needsInputGradient(layer: l) { macs += 4 * h * i }
+        }
+        return 2 * Double(macs)
+    }
+
     /// Training FLOPs per token for the language model: 3 x forward, forward = 2 MACs
     /// (the convention of ../shared/anchors/pytorch-cpu.md).
     public var languageModelTrainingFLOPsPerToken: Double {

@@ -142,23 +142,29 @@ public final class AWDLSTMEncoder {
     }
 
     /// Backpropagates `dOutput` ([T*b, E], gradient w.r.t. the last layer's raw output of the
-    /// last forward) and accumulates (+=) every encoder gradient into `grads` (flat layout).
+    /// last forward) and accumulates (+=) the encoder gradients `scope` asks for into `grads`
+    /// (flat layout); the others are left untouched, and layers below the lowest trainable
+    /// part are not visited.
     /// `chunk`: steps between detached states (T for the LM; the BPTT length for the classifier).
     public func backward(dOutput: UnsafePointer<Float>, params: UnsafePointer<Float>,
-                         shared: WeightDropState, grads: UnsafeMutablePointer<Float>, chunk: Int) {
+                         shared: WeightDropState, grads: UnsafeMutablePointer<Float>, chunk: Int,
+                         scope: EncoderGradientScope? = nil) {
         let c = config, b = lastStreams, T = lastSteps, E = c.embeddingSize
+        let scope = scope ?? .all(layerCount: c.layerCount)
+        precondition(scope.layers.count == c.layerCount, "gradient scope for \(scope.layers.count) layers, the encoder has \(c.layerCount)")
         var dh = UnsafeMutablePointer(mutating: dOutput)
         var writeA = true   // layers alternate between the two scratch buffers
-        for l in stride(from: c.layerCount - 1, through: 0, by: -1) {
+        for l in stride(from: c.layerCount - 1, through: 0, by: -1) where scope.needsBackward(layer: l) {
             let I = c.inputSize(layer: l), H = c.outputSize(layer: l)
             let x = l == 0 ? UnsafePointer(embedded.pointer) : UnsafePointer(dropped[l - 1].pointer)
-            let dx = writeA ? gradA.pointer : gradB.pointer
+            let dx = scope.needsInputGradient(layer: l) ? (writeA ? gradA.pointer : gradB.pointer) : nil
             writeA.toggle()
             LSTMLayer.backward(x: x, weights: weights(l, params, shared),
-                               gradients: gradients(l, grads), gates: gates[l].pointer,
+                               gradients: scope.layers[l] ? gradients(l, grads) : nil, gates: gates[l].pointer,
                                h: hidden[l].pointer, c: cell[l].pointer, dhAbove: dh, dx: dx,
                                scratch: stepScratch.pointer,
                                steps: T, streams: b, input: I, hidden: H, chunk: chunk)
+            guard let dx else { return }
             // Through the dropout that produced this layer's input.
             if lastTraining {
                 let mask = l == 0 ? inputMask.pointer : hiddenMasks[l - 1].pointer
@@ -168,8 +174,8 @@ public final class AWDLSTMEncoder {
         }
         // Embedding gradient: scatter-add rows, scaled by the embedding-dropout row mask.
         // The padding row (id 0) gets no gradient, like nn.Embedding(padding_idx=0).
+        guard scope.embedding, let tokens = lastTokens else { return }
         let dTable = grads + parameters.embedding.offset
-        guard let tokens = lastTokens else { return }
         for row in 0 ..< T * b {
             let token = Int(tokens[row])
             if token == 0 { continue }

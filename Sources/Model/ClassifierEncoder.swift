@@ -55,9 +55,10 @@ public final class ClassifierEncoder {
 
     /// dFeatures: [b, 3E], gradient w.r.t. this worker's pooled features. Adds the gradient of
     /// the last forward's AR/TAR (if it had `regularization`) and accumulates the encoder's
-    /// gradients into `grads`.
+    /// gradients into `grads`: those `scope` asks for (`AWDLSTMEncoder.backward`), all when nil.
     public func backward(dFeatures: UnsafePointer<Float>, params: UnsafePointer<Float>,
-                         shared: WeightDropState, grads: UnsafeMutablePointer<Float>) {
+                         shared: WeightDropState, grads: UnsafeMutablePointer<Float>,
+                         scope: EncoderGradientScope? = nil) {
         let E = encoder.config.embeddingSize
         lastLengths.withUnsafeBufferPointer {
             ConcatPooling.backward(dFeatures: dFeatures, lengths: $0.baseAddress!, argmax: argmax,
@@ -67,6 +68,7 @@ public final class ClassifierEncoder {
                                          regularization: r, normalizer: normalizer, dOutput: dOutput.pointer)
             }
         }
-        encoder.backward(dOutput: dOutput.pointer, params: params, shared: shared, grads: grads, chunk: bptt)
+        encoder.backward(dOutput: dOutput.pointer, params: params, shared: shared, grads: grads, chunk: bptt,
+                         scope: scope)
     }
 }

@@ -79,9 +79,10 @@ public enum LSTMLayer {
     ///   gates:   post-activations in, overwritten with dG
     ///   dx:      [T*b, I] out (skipped when nil)
     ///   scratch: 2*b*H floats
-    /// Weight gradients are accumulated (+=) with one GEMM each over all T steps.
+    /// Weight gradients are accumulated (+=) with one GEMM each over all T steps (skipped when
+    /// `gradients` is nil: a frozen layer that only passes the gradient down).
     public static func backward(x: UnsafePointer<Float>, weights w: LSTMWeights,
-                                gradients dw: LSTMGradients,
+                                gradients dw: LSTMGradients?,
                                 gates: UnsafeMutablePointer<Float>,
                                 h: UnsafePointer<Float>, c: UnsafePointer<Float>,
                                 dhAbove: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
@@ -108,11 +109,13 @@ public enum LSTMLayer {
             }
         }
         // dW_ih += dG^T x ; dW_hh += dG^T h_{t-1} ; db += column sums of dG ; dx = dG W_ih
-        gemm(.transposed, .none, m: G, n: I, k: T * b, a: gates, lda: G, b: x, ldb: I,
-             beta: 1, c: dw.weightIH, ldc: I, backend: w.gemm.weightGradient)
-        gemm(.transposed, .none, m: G, n: H, k: T * b, a: gates, lda: G, b: h, ldb: H,
-             beta: 1, c: dw.weightHH, ldc: H, backend: w.gemm.weightGradient)
-        addColumnSums(gates, rows: T * b, columns: G, into: dw.biasIH, and: dw.biasHH)
+        if let dw {
+            gemm(.transposed, .none, m: G, n: I, k: T * b, a: gates, lda: G, b: x, ldb: I,
+                 beta: 1, c: dw.weightIH, ldc: I, backend: w.gemm.weightGradient)
+            gemm(.transposed, .none, m: G, n: H, k: T * b, a: gates, lda: G, b: h, ldb: H,
+                 beta: 1, c: dw.weightHH, ldc: H, backend: w.gemm.weightGradient)
+            addColumnSums(gates, rows: T * b, columns: G, into: dw.biasIH, and: dw.biasHH)
+        }
         if let dx {
             gemm(.none, .none, m: T * b, n: I, k: G, a: gates, lda: G, b: w.weightIH, ldb: I,
                  beta: 0, c: dx, ldc: I, backend: w.gemm.projection)

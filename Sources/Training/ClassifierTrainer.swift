@@ -146,6 +146,16 @@ public final class ClassifierTrainer: DataParallelTrainer {
         optimizerLayout.groups.first { $0.name == "head" }?.ranges ?? []
     }
 
+    /// The encoder gradients the groups flagged `trainable` need (fastai's group names:
+    /// `embedding`, `rnn.L`).
+    public func gradientScope(trainable: [Bool]) -> EncoderGradientScope {
+        func trains(_ name: String) -> Bool {
+            optimizerLayout.groups.firstIndex { $0.name == name }.map { trainable[$0] } ?? false
+        }
+        return EncoderGradientScope(embedding: trains("embedding"),
+                                    layers: (0 ..< parameters.encoder.config.layerCount).map { trains("rnn.\($0)") })
+    }
+
     /// Copies rows `rows` of the batch's time-major tokens into `buffer` ([L * rows.count]).
     private func gather(_ batch: ClassificationBatches.Batch, rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Int32>) {
         let B = batch.batchSize, n = rows.count
@@ -159,9 +169,9 @@ public final class ClassifierTrainer: DataParallelTrainer {
         precondition(b <= options.batchSize && b >= shardCount && batch.maxLength <= maxLength,
                      "batch of \(b) x \(batch.maxLength) does not fit the trainer (\(options.batchSize) x \(maxLength), \(shardCount) shards)")
         let plan = self.plan
-        // Skip the encoder's backward entirely while all of its groups are frozen.
-        let headGroup = optimizerLayout.groups.firstIndex { $0.name == "head" }
-        let encoderTrains = plan.trainable.indices.contains { $0 != headGroup && plan.trainable[$0] }
+        // Frozen groups get no gradient, and the backward stops at the lowest trainable one
+        // (skipped entirely while the whole encoder is frozen).
+        let scope = gradientScope(trainable: plan.trainable)
         let lengths = batch.lengths.map { Int32($0) }
         // AR/TAR are means over the whole minibatch's real positions, whatever the shards.
         let regularization = (options.regularization, SequenceNormalizer(lengths: batch.lengths))
@@ -195,11 +205,11 @@ public final class ClassifierTrainer: DataParallelTrainer {
             }
             pool.barrier.arriveAndWait(worker: w)
             clock.timing.forward = clock.lap()
-            if encoderTrains {
+            if !scope.isEmpty {
                 for s in engine.workerShards[w] {
                     let mine = rows(shard: s, of: b)
                     encoders[s]!.backward(dFeatures: head.dFeatures.pointer + mine.lowerBound * 3 * E, params: params,
-                                          shared: engine.shared, grads: engine.gradients[s]!.pointer)
+                                          shared: engine.shared, grads: engine.gradients[s]!.pointer, scope: scope)
                 }
             }
             clock.timing.backward = clock.lap()

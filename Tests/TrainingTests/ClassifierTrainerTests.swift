@@ -133,4 +133,31 @@ import SeededRandom
         for p in probabilities { #expect(abs(p.reduce(0, +) - 1) < 1e-5 && p.allSatisfy { $0 >= 0 }) }
         #expect(loss > 0 && (0 ... 1).contains(accuracy))
     }
+
+    /// Gradual unfreezing: under freeze_to(-1) ... unfreeze the trainer's gradient is the
+    /// unfrozen one for every trainable group and zero for the frozen ones (their backward is
+    /// skipped, `EncoderGradientScope`). Two trainers of one worker on the same batch at step 0
+    /// (the same dropout masks); BatchNorm uses batch statistics, so the two runs see the same
+    /// values and the trainable gradients agree bitwise.
+    @Test(arguments: [-1, -2, -3, 0])
+    func frozenGroupsGetNoGradientAndTheRestTheFullOne(freezeTo n: Int) throws {
+        let batch = try Self.batches(batchSize: 7).batch(0)
+        let full = try Self.trainer(workers: 1), frozen = try Self.trainer(workers: 1)
+        var plan = frozen.plan
+        try plan.freezeTo(n)
+        try frozen.beginStage(plan)
+        let expected = try full.gradient(batch), actual = try frozen.gradient(batch)
+        let groups = frozen.plan.layout.groups
+        for (g, group) in groups.enumerated() {
+            for range in group.ranges {
+                if plan.trainable[g] {
+                    #expect(Array(actual[range]) == Array(expected[range]), "freeze_to(\(n)): \(group.name) trains")
+                } else {
+                    #expect(actual[range].allSatisfy { $0 == 0 }, "freeze_to(\(n)): \(group.name) is frozen")
+                    #expect(expected[range].contains { $0 != 0 }, "\(group.name) has a gradient when unfrozen")
+                }
+            }
+        }
+        #expect(frozen.gradientScope(trainable: plan.trainable).layers == Array(plan.trainable[1 ..< groups.count - 1]))
+    }
 }

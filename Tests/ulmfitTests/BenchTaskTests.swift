@@ -52,6 +52,8 @@ import Testing
         #expect(try cli.run("bench step --lengths-from d.csv").error.contains("--lengths-from applies to --task classifier"))
         #expect(try cli.run("bench step --task clasifier").error.contains("--task"))
         #expect(try cli.run("bench step --task classifier --length 0").error.contains("--length must be >= 1"))
+        #expect(try cli.run("bench step --freeze-to -2").error.contains("--freeze-to applies to --task classifier"))
+        #expect(try cli.run("bench step --task classifier --freeze-to -9").error.contains("freezeTo(-9) is outside"))
         #expect(try cli.run("bench predict --window 3").error.contains("--window must hold one 5-mer"))
         #expect(try cli.run("bench predict --sequences 0").error.contains("--sequences must be >= 1"))
         #expect(try cli.run("bench predict --batch 0").error.contains("--batch: expected a positive integer"))

@@ -30,7 +30,8 @@ struct BenchStepCommand: ParsableCommand {
             tiny 64/128x3. --emb/--hidden/--layers/--vocab override the preset's values. \
             --task classifier: B = --batch sequences of --length tokens (or lengths drawn from \
             a prepared dataset's train split with --lengths-from), the backward truncated every \
-            --bptt tokens, every layer group trainable, fastai's classifier dropouts x 0.5.
+            --bptt tokens, every layer group trainable (--freeze-to: one stage of gradual \
+            unfreezing), fastai's classifier dropouts x 0.5.
             """)
 
     enum Task: String, ExpressibleByArgument, CaseIterable { case lm, classifier }
@@ -46,6 +47,9 @@ struct BenchStepCommand: ParsableCommand {
 
     @Option(help: "Classifier: draw the sequence lengths from the train split of this prepared dataset (dataset.csv).")
     var lengthsFrom: String?
+
+    @Option(parsing: .unconditional, help: "Classifier: measure the stage after fastai's freeze_to(N): -1 trains the head only, -2 also the last LSTM layer, ...; 0 every group.")
+    var freezeTo = 0
 
     @Option(parsing: .unconditional, help: .key("data.k")) var k: String?
     @Option(parsing: .unconditional, help: .key("data.stride")) var stride: String?
@@ -76,6 +80,7 @@ struct BenchStepCommand: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be >= 1 (got \(steps))") }
         guard length >= 1 else { throw ValidationError("--length must be >= 1 (got \(length))") }
         if task == .lm && lengthsFrom != nil { throw ValidationError("--lengths-from applies to --task classifier") }
+        if task == .lm && freezeTo != 0 { throw ValidationError("--freeze-to applies to --task classifier") }
     }
 
     func run() throws {
@@ -108,7 +113,7 @@ struct BenchStepCommand: ParsableCommand {
                 .scaled(dropMult: file.classifier.dropMult ?? 0.5)
             record = try ClassifierStepBench.measure(config: classifier, batch: options.batchSize, bptt: options.bptt,
                                                      lengths: lengths, spec: file.layout.spec, bind: !noBind,
-                                                     deterministicShards: options.deterministicShards,
+                                                     deterministicShards: options.deterministicShards, freezeTo: freezeTo,
                                                      warmup: warmup, steps: steps, progress: progress)
         }
         let encoder = JSONEncoder()

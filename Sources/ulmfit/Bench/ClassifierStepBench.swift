@@ -10,7 +10,8 @@ import Training
 /// `ulmfit bench step --task classifier`: the pooling classifier's training step, measured as
 /// `bench step` measures the language model's.
 ///
-/// Each step is what `train-classifier` runs with every layer group trainable: B sequences
+/// Each step is what `train-classifier` runs with every layer group trainable (or, with
+/// `freezeTo`, in one stage of gradual unfreezing: fastai's freeze_to(n)): B sequences
 /// whose lengths are drawn from `lengths` (the human promoter set: every sequence 251 nt, so
 /// 124 tokens at k = 5, stride 2; padded after each sequence to the batch's longest, as a real
 /// minibatch is), the encoder over them in BPTT chunks with the backward truncated between
@@ -42,7 +43,8 @@ enum ClassifierStepBench {
     /// Builds a pool and a classifier trainer, measures the FMA peak on the pool's workers,
     /// runs `warmup` + `steps` steps (one fresh batch each) and returns the measurement.
     static func measure(config: AWDLSTMConfig, batch: Int, bptt: Int, lengths: [Int], spec: LayoutSpec, bind: Bool,
-                        deterministicShards: Int? = nil, warmup: Int, steps: Int, progress: Bool) throws -> StepRecord {
+                        deterministicShards: Int? = nil, freezeTo: Int = 0, warmup: Int, steps: Int,
+                        progress: Bool) throws -> StepRecord {
         configureBLASForWorkers()
         let topology = try Topology.machine()
         let layout = try WorkerLayout(spec: spec, topology: topology)
@@ -60,8 +62,9 @@ enum ClassifierStepBench {
         options.deterministicShards = deterministicShards
         let parameters = ClassifierParameters(config: config, classCount: 2)
         let optimizerLayout = try OptimizerLayout(model: parameters.layout, groupOrder: parameters.layerGroupOrder)
-        let plan = try OptimizerPlan(layout: optimizerLayout, learningRates: .uniform(2e-3),
+        var plan = try OptimizerPlan(layout: optimizerLayout, learningRates: .uniform(2e-3),
                                      schedule: ConstantSchedule(totalSteps: total))
+        try plan.freezeTo(freezeTo)
         let rssBefore = ProcessMemory.residentMegabytes()
         let trainer = try ClassifierTrainer(config: config, classCount: 2, options: options,
                                             maxLength: lengths.max()!, pool: pool, plan: plan)
@@ -95,15 +98,16 @@ enum ClassifierStepBench {
         let tokensPerSequence = Double(tokens) / Double(steps * batch)
         let sequencesPerS = Double(batch) / median
         let tokensPerS = sequencesPerS * tokensPerSequence
-        // 3 x the encoder's forward per real token (padding is work, not progress); the head is < 0.1%.
-        let flopsPerToken = 3 * 2 * Double(config.encoderMACsPerToken)
+        // The encoder's FLOPs per real token (padding is work, not progress): 3 x forward when
+        // every group trains, less when frozen layers skip their backward. The head is < 0.1%.
+        let flopsPerToken = config.classifierTrainingFLOPsPerToken(scope: trainer.gradientScope(trainable: plan.trainable))
         let gflops = tokensPerS * flopsPerToken / 1e9
         return StepRecord(
             impl: "ulmfit", task: "classifier", mode: "data-parallel", processes: 1, workers: W,
             emb: config.embeddingSize, hidden: config.hiddenSize, layers: config.layerCount,
             vocab: config.vocabSize, batch: batch, bptt: bptt, warmup: warmup, steps: steps,
             tokensPerS: tokensPerS, sequencesPerS: sequencesPerS, length: tokensPerSequence,
-            paddedFraction: 1 - Double(tokens) / Double(padded),
+            paddedFraction: 1 - Double(tokens) / Double(padded), freezeTo: freezeTo,
             stepSMedian: median, stepSMin: walls.first!, stepSMax: walls.last!, cpuSPerStep: cpuPerStep,
             flopsPerToken: flopsPerToken, gflops: gflops,
             fmaPeakGflops: peak, fractionOfPeak: gflops / peak,

@@ -45,6 +45,8 @@ struct StepRecord: Codable {
     var length: Double?
     /// Classifier: the fraction of the padded batch that is padding (computed, not counted).
     var paddedFraction: Double?
+    /// Classifier: fastai's freeze_to(n) of the measured stage (0: every group trains).
+    var freezeTo: Int?
     var stepSMedian, stepSMin, stepSMax: Double
     /// CPU seconds of all the process's threads per timed step. Time slices taken by other
     /// processes do not count, so on a shared machine this moves less than the wall time: the
@@ -73,8 +75,9 @@ struct StepRecord: Codable {
     var text: String {
         var lines = [
             (task == "classifier"
-                ? String(format: "Classifier: E=%d H=%dx%d V=%d, B=%d sequences of %.1f tokens (padding %.1f%%), BPTT %d, %d worker(s)",
-                         emb, hidden, layers, vocab, batch, length ?? 0, 100 * (paddedFraction ?? 0), bptt, workers)
+                ? String(format: "Classifier: E=%d H=%dx%d V=%d, B=%d sequences of %.1f tokens (padding %.1f%%), BPTT %d, %@, %d worker(s)",
+                         emb, hidden, layers, vocab, batch, length ?? 0, 100 * (paddedFraction ?? 0), bptt,
+                         (freezeTo ?? 0) == 0 ? "every group trainable" : "freeze_to(\(freezeTo!))", workers)
                 : "Model: E=\(emb) H=\(hidden)x\(layers) V=\(vocab), B=\(batch) T=\(bptt), " + (processes > 1 ? "\(processes) processes x " : "") + "\(workers) worker(s)")
                 + (boundTo.isEmpty ? " (not pinned)" : " on " + boundTo.joined(separator: " ")),
             "Throughput: " + (sequencesPerS.map { String(format: "%.1f sequences/s, ", $0) } ?? "")
