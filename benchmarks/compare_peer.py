@@ -84,6 +84,10 @@ def main():
     p.add_argument("--batch", type=int, default=64, help="sequences per batch (predict)")
     p.add_argument("--sequences", type=int, default=1024, help="predict: sequences per timed pass")
     p.add_argument("--no-fastai", action="store_true", help="classifier: leave out fastai's get_text_classifier")
+    p.add_argument("--peer-bf16", action="store_true",
+                   help="predict: also run the peer under BF16 autocast (reported, not in the FP32 ratio)")
+    p.add_argument("--freeze-to", type=int, default=0,
+                   help="classifier: measure the stage after fastai's freeze_to(N) (-1 head only, -2 ..., 0 all)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup", type=int, default=3)
@@ -114,7 +118,7 @@ def main():
             modes["pytorch ddp"] = [args.python, reference, "--mode", "ddp", "--procs", str(W)] + common
     elif args.task == "classifier":
         metric, unit = "sequences_per_s", "sequences/s"
-        task = common + ["--task", "classifier", "--length", str(args.length)]
+        task = common + ["--task", "classifier", "--length", str(args.length), "--freeze-to", str(args.freeze_to)]
         modes = {
             "ulmfit": [args.ulmfit, "bench", "step", "--workers", str(W)] + task,
             "pytorch threads": [args.python, reference, "--mode", "threads", "--threads", str(W)] + task,
@@ -138,6 +142,12 @@ def main():
         if W > 1:
             modes["pytorch procs"] = [args.python, reference, "--mode", "procs", "--procs", str(W),
                                       "--steps", str(max(1, batches // W))] + peer
+        if args.peer_bf16:
+            # Lower precision: shown beside the FP32 modes, not counted in the FP32 ratio.
+            modes["pytorch bf16 procs" if W > 1 else "pytorch bf16 threads 1"] = (
+                [args.python, reference, "--mode", "procs", "--procs", str(W), "--steps", str(max(1, batches // W))]
+                if W > 1 else [args.python, reference, "--mode", "threads", "--threads", "1", "--steps", str(batches)]
+            ) + peer + ["--bf16"]
 
     scratch = args.out or "/tmp"
     os.makedirs(scratch, exist_ok=True)
@@ -170,13 +180,14 @@ def main():
             splits = [x["time_split_pct"] for x in recs]
             keys = ["prepare", "forward", "backward", "all_reduce", "optimizer", "idle", "other"]
             summary[m]["time_split_pct"] = {k: statistics.median(s[k] for s in splits) for k in keys}
-    best_torch = max((m for m in summary if m != "ulmfit"), key=lambda m: summary[m]["median"])
+    best_torch = max((m for m in summary if m != "ulmfit" and "bf16" not in m), key=lambda m: summary[m]["median"])
     ratio = summary["ulmfit"]["median"] / summary[best_torch]["median"]
 
     # predict ignores --warmup: ulmfit and the peer run one untimed batch (per worker / process).
     warm = "1 untimed batch" if args.task == "predict" else f"{args.warmup} warm-up"
     what = {"lm": "steps", "classifier": "steps", "predict": "passes"}[args.task]
-    rows = [f"Task {args.task}, preset {args.preset}, W = {W}, {args.repeats} alternating rounds of {warm} + "
+    stage = f" after freeze_to({args.freeze_to})" if args.freeze_to else ""
+    rows = [f"Task {args.task}{stage}, preset {args.preset}, W = {W}, {args.repeats} alternating rounds of {warm} + "
             f"{args.steps} timed {what}; FMA peak of {W} threads {peak:.1f} GFLOP/s (best of "
             f"{', '.join(f'{x:.1f}' for x in peaks)}); load average {', '.join(f'{x:.2f}' for x in loads)}",
             "",
@@ -186,7 +197,11 @@ def main():
         rows.append(f"| {m} | {s['median']:,.1f} [{s['min']:,.1f}-{s['max']:,.1f}] "
                     f"| {s['gflops']:.1f} | {100 * s['fraction_of_peak']:.0f}% | {s['peak_rss_mb']:.0f} "
                     f"| {summary['ulmfit']['median'] / s['median']:.2f} |")
-    rows += ["", f"ulmfit / faster PyTorch mode ({best_torch}): {ratio:.2f}x"]
+    rows += ["", f"ulmfit / faster PyTorch FP32 mode ({best_torch}): {ratio:.2f}x"]
+    for m in summary:
+        if "bf16" in m:
+            rows.append(f"{m} (BF16 autocast, lower precision): {summary[m]['median'] / summary[best_torch]['median']:.2f}x "
+                        f"the FP32 peer, ulmfit (FP32) / it {summary['ulmfit']['median'] / summary[m]['median']:.2f}x")
     if "time_split_pct" in summary["ulmfit"]:
         rows.append("ulmfit time split (median of rounds, % of step): "
                     + ", ".join(f"{k} {v:.1f}" for k, v in summary["ulmfit"]["time_split_pct"].items()))
@@ -194,7 +209,8 @@ def main():
     print(table)
     if args.out:
         prefix = "compare" if args.task == "lm" else f"compare-{args.task}"
-        stem = os.path.join(args.out, f"{prefix}-{args.preset}-w{W}")
+        stage = f"-freeze{args.freeze_to}" if args.freeze_to else ""
+        stem = os.path.join(args.out, f"{prefix}-{args.preset}{stage}-w{W}")
         with open(stem + ".json", "w") as f:
             json.dump(dict(task=args.task, preset=args.preset, workers=W, repeats=args.repeats, fma_peak_gflops=peak,
                            fma_peaks=peaks, load_average=loads, best_pytorch_mode=best_torch,

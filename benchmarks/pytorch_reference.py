@@ -447,7 +447,30 @@ def build_classifier(args):
     else:
         p = {k: v * args.drop_mult for k, v in CLAS_DROPOUTS.items()}
         model = AWDLSTMClassifier(args.vocab, args.emb, args.hidden, args.layers, args.classes, args.bptt, **p)
+    if args.freeze_to:
+        freeze_to(model, args.freeze_to)
     return model
+
+
+def layer_groups(model):
+    """fastai's classifier layer groups: embedding, each LSTM layer, head (fastai's own
+    awd_lstm_clas_split for its model)."""
+    if isinstance(model, FastaiClassifier):
+        from fastai.text.all import awd_lstm_clas_split
+        return [list(g) for g in awd_lstm_clas_split(model.model)]
+    return ([list(model.encoder.parameters())] + [list(r.parameters()) for r in model.rnns]
+            + [list(model.head.parameters())])
+
+
+def freeze_to(model, n):
+    """fastai's freeze_to(n): the groups before index n (negative: from the end) stop requiring
+    gradients, so autograd skips their weight gradients and everything below the lowest
+    trainable group."""
+    groups = layer_groups(model)
+    frozen = n if n >= 0 else len(groups) + n
+    for g in groups[:frozen]:
+        for param in g:
+            param.requires_grad_(False)
 
 
 def classifier_batch(args, step):
@@ -468,9 +491,23 @@ def classifier_batch(args, step):
 
 
 def classifier_flops_per_token(args):
-    """Training FLOPs per token: 3 x the encoder's forward (the head is < 0.1%)."""
+    """Training FLOPs per token of the encoder (the head is < 0.1%): 3 x forward with every
+    group trainable; under --freeze-to N the forward plus, per layer that runs a backward, the
+    recurrent gradient, its weight gradients if it trains and its input gradient if something
+    below it trains (ulmfit's AWDLSTMConfig.classifierTrainingFLOPsPerToken)."""
     sizes = [args.emb] + [args.hidden] * (args.layers - 1) + [args.emb]
-    return 3 * 2 * sum(4 * sizes[l + 1] * (sizes[l] + sizes[l + 1]) for l in range(args.layers))
+    groups = args.layers + 2
+    frozen = 0 if not args.freeze_to else (args.freeze_to if args.freeze_to > 0 else groups + args.freeze_to)
+    trains = [g >= frozen for g in range(groups)]          # embedding, rnn 0..L-1, head
+    macs = sum(4 * sizes[l + 1] * (sizes[l] + sizes[l + 1]) for l in range(args.layers))
+    for l in range(args.layers):
+        i, h = sizes[l], sizes[l + 1]
+        below = any(trains[:l + 1])                        # the embedding and layers 0..l-1
+        if trains[l + 1] or below:
+            macs += 4 * h * h
+            macs += 4 * h * (i + h) if trains[l + 1] else 0
+            macs += 4 * h * i if below else 0
+    return 2 * macs
 
 
 def train_classifier(args, model, module, rows, barrier=None):
@@ -498,11 +535,12 @@ def predict_batches(args, model, count, first):
     """Forward passes over `count` batches (ids first, first + 1, ...) in inference mode;
     returns the seconds of each."""
     times = []
-    with torch.inference_mode():
+    # --bf16: CPU autocast to bfloat16 (oneDNN's BF16 LSTM and GEMMs where the CPU has them).
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
         for i in range(count):
             tokens, lengths, _ = classifier_batch(args, first + i)
             t0 = time.perf_counter()
-            torch.softmax(model(tokens, lengths), dim=1)
+            torch.softmax(model(tokens, lengths).float(), dim=1)
             times.append(time.perf_counter() - t0)
     return times
 
@@ -599,6 +637,10 @@ def parse_args(argv=None):
     p.add_argument("--min-length", type=int,
                    help="classifier tasks: draw lengths in [min, --length], padded (default: all --length)")
     p.add_argument("--classes", type=int, default=2)
+    p.add_argument("--bf16", action="store_true",
+                   help="predict: torch.autocast('cpu', dtype=torch.bfloat16) around the forward (not FP32)")
+    p.add_argument("--freeze-to", type=int, default=0,
+                   help="classifier: fastai's freeze_to(N) before the timed steps (-1: head only; 0: all train)")
     p.add_argument("--drop-mult", type=float, default=0.5, help="classifier dropouts x this (ulmfit's default)")
     p.add_argument("--bptt", type=int, default=70)
     p.add_argument("--warmup", type=int, default=3)
@@ -629,6 +671,12 @@ def parse_args(argv=None):
         p.error(f"--min-length must be in 1..--length ({args.length}), got {args.min_length}")
     if args.task == "lm" and (args.model != "plain" or args.mode == "procs"):
         p.error("--task lm runs the plain model in threads or ddp mode")
+    if args.bf16 and args.task != "predict":
+        p.error("--bf16 applies to --task predict")
+    if args.freeze_to and args.task != "classifier":
+        p.error("--freeze-to applies to --task classifier")
+    if not -(args.layers + 2) <= args.freeze_to <= args.layers + 2:
+        p.error(f"--freeze-to must be in {-(args.layers + 2)}..{args.layers + 2} ({args.layers + 2} layer groups)")
     if args.task == "classifier" and args.mode == "procs":
         p.error("--task classifier: use --mode ddp for several processes")
     if args.task == "predict" and args.mode == "ddp":
@@ -709,7 +757,7 @@ def classifier_main(args):
         "mode": args.mode, "workers": result["workers"],
         "emb": args.emb, "hidden": args.hidden, "layers": args.layers, "vocab": args.vocab,
         "batch": args.batch, "length": args.length, "min_length": args.min_length, "bptt": args.bptt,
-        "warmup": args.warmup, "steps": args.steps,
+        "freeze_to": args.freeze_to, "precision": "bf16-autocast" if args.bf16 else "fp32", "warmup": args.warmup, "steps": args.steps,
         "sequences_per_s": sequences_per_s, "tokens_per_s": tokens_per_s,
         "step_s_median": median, "step_s_min": min(times), "step_s_max": max(times),
         "flops_per_token": fpt, "gflops": fpt * tokens_per_s / 1e9,
