@@ -58,6 +58,14 @@ struct BenchGemmCommand: ParsableCommand {
         Shape(name: "rec-bwd-512", what: "small model bwd", transA: .none, transB: .none, m: 64, k: 2048, n: 512),
         Shape(name: "rec-fwd-128", what: "tiny model, H=128", transA: .none, transB: .transposed, m: 64, k: 128, n: 512),
         Shape(name: "rec-bwd-128", what: "tiny model bwd", transA: .none, transB: .none, m: 64, k: 512, n: 128),
+        // The tiny model's batched products at 32 streams/worker (W = 2): short depths (64, 128).
+        Shape(name: "tiny-proj-fwd-64", what: "tiny layer 1 X W_ih^T, 32 streams", transA: .none, transB: .transposed, m: 2240, k: 64, n: 512),
+        Shape(name: "tiny-proj-fwd-128", what: "tiny layer 2 X W_ih^T, 32 streams", transA: .none, transB: .transposed, m: 2240, k: 128, n: 512),
+        Shape(name: "tiny-decoder-fwd", what: "tiny logits = X E^T, V=1025", transA: .none, transB: .transposed, m: 2240, k: 64, n: 1025),
+        Shape(name: "tiny-decoder-dx", what: "tiny dX = dLogits E", transA: .none, transB: .none, m: 2240, k: 1025, n: 64),
+        Shape(name: "tiny-decoder-wgrad", what: "tiny dE = dLogits^T X", transA: .transposed, transB: .none, m: 1025, k: 2240, n: 64),
+        Shape(name: "tiny-dx-128", what: "tiny layer 2 dX = dG W_ih", transA: .none, transB: .none, m: 2240, k: 512, n: 128),
+        Shape(name: "tiny-wgrad-128", what: "tiny layer 2 dW = dG^T X", transA: .transposed, transB: .none, m: 512, k: 2240, n: 128),
     ]
 
     struct Row: Codable {
