@@ -2,7 +2,7 @@
 # The many-core measurements of issue 16 in one go, from the bundle that build-bundle.sh makes
 # (no Swift needed here), or from a checkout (ULMFIT=.build/release/ulmfit benchmarks/manycore/run.sh).
 #
-#   run.sh [--workers N] [--presets "paper small"] [--python PY] [--out DIR] [--warmup W] [--steps S]
+#   run.sh [--workers N] [--presets "paper small"] [--python PY] [--out DIR] [--warmup W] [--steps S] [--stages]
 #
 # N defaults to the machine's physical cores. Runs, each writing its JSON into DIR:
 #   1. the FMA peak of 1 and N threads (the yardstick of every fraction of peak);
@@ -12,7 +12,10 @@
 #      classifier`, `bench predict`);
 #   4. the PyTorch peer at N threads and N DDP ranks (LM and classifier), inference at N threads
 #      and N processes, when PY imports torch (skipped, and said so, otherwise);
-# then summarize.py writes DIR/summary.md: efficiency at N, ratios to the faster PyTorch mode.
+#   5. with --stages: the classifier step in each frozen stage of gradual unfreezing
+#      (--freeze-to -1, -2, -3), ulmfit and the peer (adds ~9 runs per preset);
+# then summarize.py writes DIR/summary.md: efficiency at N, ratios to the faster PyTorch mode
+# (and, with --stages, per stage and over the whole 1+1+1+2-epoch schedule).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 if [ -x "$HERE/bin/ulmfit" ]; then
@@ -23,7 +26,7 @@ if [ -x "$HERE/bin/ulmfit" ]; then
 else
     ULMFIT="${ULMFIT:-$HERE/../../.build/release/ulmfit}"; PEER="$HERE/.."
 fi
-WORKERS=""; PRESETS="paper small"; PYTHON="${PYTHON:-python3}"; OUT=""; WARMUP=1; STEPS=3
+WORKERS=""; PRESETS="paper small"; PYTHON="${PYTHON:-python3}"; OUT=""; WARMUP=1; STEPS=3; STAGES=
 while [ $# -gt 0 ]; do
     case "$1" in
         --workers) WORKERS="$2"; shift 2 ;;
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
         --out) OUT="$2"; shift 2 ;;
         --warmup) WARMUP="$2"; shift 2 ;;
         --steps) STEPS="$2"; shift 2 ;;
-        -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+        --stages) STAGES="-1 -2 -3"; shift ;;
+        -h|--help) sed -n 2,19p "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -67,6 +71,10 @@ for preset in $PRESETS; do
     run classifier-$preset-ulmfit.json "$ULMFIT" bench step --task classifier --preset "$preset" --workers "$WORKERS" \
         --warmup "$WARMUP" --steps "$STEPS" --json
     run predict-$preset-ulmfit.json "$ULMFIT" bench predict --preset "$preset" --workers "$WORKERS" --json
+    for f in $STAGES; do
+        run classifier-$preset-freeze$f-ulmfit.json "$ULMFIT" bench step --task classifier --preset "$preset" \
+            --workers "$WORKERS" --freeze-to "$f" --warmup "$WARMUP" --steps "$STEPS" --json
+    done
 done
 if "$PYTHON" -c "import torch" 2>/dev/null; then
     REF="$PEER/pytorch_reference.py"
@@ -78,6 +86,12 @@ if "$PYTHON" -c "import torch" 2>/dev/null; then
         run classifier-$preset-torch-ddp.json "$PYTHON" "$REF" --task classifier --mode ddp --procs "$WORKERS" "${common[@]}"
         run predict-$preset-torch-threads.json "$PYTHON" "$REF" --task predict --threads "$WORKERS" "${common[@]}"
         run predict-$preset-torch-procs.json "$PYTHON" "$REF" --task predict --mode procs --procs "$WORKERS" "${common[@]}"
+        for f in $STAGES; do
+            run classifier-$preset-freeze$f-torch-threads.json "$PYTHON" "$REF" --task classifier --threads "$WORKERS" \
+                --freeze-to "$f" "${common[@]}"
+            run classifier-$preset-freeze$f-torch-ddp.json "$PYTHON" "$REF" --task classifier --mode ddp --procs "$WORKERS" \
+                --freeze-to "$f" "${common[@]}"
+        done
     done
 else
     say "peer skipped: $PYTHON cannot import torch (pass --python PATH to a python with torch)"

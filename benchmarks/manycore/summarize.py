@@ -84,7 +84,39 @@ def main():
             ratio = f"**{ours / max(peers):.2f}x**" if ours and peers else "-"
             out.append(f"| {task} | {preset} | {cell(ours)} | {cell(threads.get(key) if threads else None)} "
                        f"| {cell(ddp.get(key) if ddp else None)} | {ratio} |")
+    out += stage_rows(d, N)
     print("\n".join(out))
+
+
+def stage_rows(d, N):
+    """run.sh --stages: the classifier step in each stage of gradual unfreezing, and the whole
+    schedule (epochs 1, 1, 1, 2 as configs/pipeline.yaml) weighed by each stage's time per
+    sequence (benchmarks/schedule_ratio.py's rule), against the faster peer mode of each stage."""
+    presets = sorted({m.group(1) for f in os.listdir(d) for m in [re.match(r"classifier-(\w+)-freeze-1-ulmfit", f)] if m})
+    if not presets:
+        return []
+    key = "sequences_per_s"
+    rows = ["", f"## Gradual unfreezing at {N} cores (classifier step per stage; run.sh --stages)", "",
+            "| preset | stage | ulmfit | faster PyTorch mode | ulmfit / it |", "|---|---|---|---|---|"]
+    for preset in presets:
+        ours_s = theirs_s = 0.0
+        complete = True
+        for stage, suffix, epochs in [("freeze_to(-1)", "-freeze-1", 1), ("freeze_to(-2)", "-freeze-2", 1),
+                                      ("freeze_to(-3)", "-freeze-3", 1), ("all groups", "", 2)]:
+            rec = load(os.path.join(d, f"classifier-{preset}{suffix}-ulmfit.json"))
+            ours = rec.get(key) if rec else None
+            peers = [x[key] for x in (load(os.path.join(d, f"classifier-{preset}{suffix}-torch-{mode}.json"))
+                                      for mode in ("threads", "ddp")) if x and key in x]
+            if ours and peers:
+                ours_s += epochs / ours
+                theirs_s += epochs / max(peers)
+                rows.append(f"| {preset} | {stage} | {ours:,.1f} | {max(peers):,.1f} | **{ours / max(peers):.2f}x** |")
+            else:
+                complete = False
+                rows.append(f"| {preset} | {stage} | {ours or 'not run'} | {max(peers) if peers else 'not run'} | - |")
+        if complete:
+            rows.append(f"| {preset} | **whole schedule** (1+1+1+2 epochs) | | | **{theirs_s / ours_s:.2f}x** |")
+    return rows
 
 
 if __name__ == "__main__":
