@@ -21,20 +21,21 @@ public enum VectorMath {
         x = x.replacing(with: hi, where: x .> hi)
         // n = round(x / ln 2) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa
         // bits, which also gives the integer n without a float-to-int conversion.
+        // Every a * b + c below is one fused multiply-add (`addingProduct`).
         let magic = V(repeating: 12582912)
-        let t = x * V(repeating: 1.44269504088896341) + magic
+        let t = magic.addingProduct(x, V(repeating: 1.44269504088896341))
         let n = t - magic
         // r = x - n ln2, with ln2 split in two constants so n * ln2_hi is exact.
-        var r = x - n * V(repeating: 0.693359375)
-        r = r + n * V(repeating: 2.12194440e-4)
+        var r = x.addingProduct(n, V(repeating: -0.693359375))
+        r = r.addingProduct(n, V(repeating: 2.12194440e-4))
         // exp(r) on |r| <= ln2/2: Cephes expf minimax polynomial.
         var p = V(repeating: 1.9875691500e-4)
-        p = p * r + V(repeating: 1.3981999507e-3)
-        p = p * r + V(repeating: 8.3334519073e-3)
-        p = p * r + V(repeating: 4.1665795894e-2)
-        p = p * r + V(repeating: 1.6666665459e-1)
-        p = p * r + V(repeating: 5.0000001201e-1)
-        p = p * (r * r) + r + V(repeating: 1)
+        p = V(repeating: 1.3981999507e-3).addingProduct(p, r)
+        p = V(repeating: 8.3334519073e-3).addingProduct(p, r)
+        p = V(repeating: 4.1665795894e-2).addingProduct(p, r)
+        p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
+        p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
+        p = (r + V(repeating: 1)).addingProduct(p, r * r)
         // 2^n: put n + 127 in the exponent field. n is in [-126, 127] after the clamp.
         let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: 0x4B40_0000)
         let scale = unsafeBitCast((ni &+ 127) &<< 23, to: V.self)
