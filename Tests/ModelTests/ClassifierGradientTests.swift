@@ -21,38 +21,25 @@ import Testing
         for spec in parameters.layout.specs where spec.name.hasPrefix("rnns") || spec.name.hasPrefix("encoder") {
             for i in spec.range { params[i] *= 3 }
         }
-        let encoder = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: b, stepCapacity: L, bptt: bptt)
-        let head = ClassifierHead(parameters: parameters, capacity: b)
-        let shared = WeightDropState(parameters: parameters.encoder)
+        let pass = ClassifierPass(parameters: parameters, streams: b, steps: L, bptt: bptt)
         let lengths: [Int32] = [5, 3, 4, 1]
         var rng = CounterRandom(seed: 9)
         var tokens = [Int32](repeating: 0, count: L * b)
         for t in 0 ..< L { for j in 0 ..< b where t < lengths[j] { tokens[t * b + j] = Int32(2 + rng.next() % 7) } }
         let labels: [Int32] = [0, 2, 1, 2]
         let key = DropoutKey(seed: 1, step: 3)
-        let features = FloatBuffer(count: b * 3 * config.embeddingSize)
         let grads = FloatBuffer(count: parameters.layout.count)
         let scratch = FloatBuffer(count: parameters.layout.count)
 
         func run(into g: FloatBuffer) -> Double {
             // Training mode throughout (BatchNorm on batch statistics); with dropMult 0 every
             // dropout probability is 0 and every mask is all ones.
-            shared.prepareAndPack(params: params.pointer, key: key)
-            let penalty = encoder.forward(tokens: tokens, lengths: lengths, steps: L, params: params.pointer,
-                                          shared: shared, dropout: (key, 0),
-                                          regularization: (regularization, SequenceNormalizer(lengths: lengths.map { Int($0) })),
-                                          features: features.pointer)
-            head.forward(features: features.pointer, rows: b, params: params.pointer,
-                         statistics: statistics.pointer, dropout: key)
-            let (loss, _) = labels.withUnsafeBufferPointer {
-                head.lossAndBackward(labels: $0.baseAddress!, params: params.pointer, grads: g.pointer,
-                                     gradScale: 1 / Float(b))
-            }
-            encoder.backward(dFeatures: head.dFeatures.pointer, params: params.pointer, shared: shared, grads: g.pointer)
-            return loss / Double(b) + penalty.ar + penalty.tar
+            let (lossSum, penalty, _) = pass.run(tokens: tokens, lengths: lengths, labels: labels, params: params,
+                                                 statistics: statistics, key: key, regularization: regularization, grads: g)
+            return lossSum / Double(b) + penalty.ar + penalty.tar
         }
         _ = run(into: grads)
-        shared.maskGradients(grads.pointer, range: 0 ..< grads.count)
+        pass.shared.maskGradients(grads.pointer, range: 0 ..< grads.count)
         for spec in parameters.layout.specs {
             expectGradientsMatch(name: spec.name, count: spec.count,
                                  analytic: { grads[spec.offset + $0] },

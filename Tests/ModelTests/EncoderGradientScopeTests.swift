@@ -15,30 +15,16 @@ import Testing
         let params = FloatBuffer(count: parameters.layout.count)
         let statistics = FloatBuffer(count: parameters.statisticsCount)
         parameters.initialize(params.pointer, statistics: statistics.pointer, seed: 5)
-        let encoder = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: b, stepCapacity: L, bptt: bptt)
-        let head = ClassifierHead(parameters: parameters, capacity: b)
-        let shared = WeightDropState(parameters: parameters.encoder)
+        let pass = ClassifierPass(parameters: parameters, streams: b, steps: L, bptt: bptt)
         let lengths: [Int32] = [7, 5, 2]
         var rng = CounterRandom(seed: 3)
         var tokens = [Int32](repeating: 0, count: L * b)
         for t in 0 ..< L { for j in 0 ..< b where t < lengths[j] { tokens[t * b + j] = Int32(2 + rng.next() % 9) } }
-        let labels: [Int32] = [1, 0, 1]
-        let key = DropoutKey(seed: 2, step: 1)
-        let features = FloatBuffer(count: b * 3 * config.embeddingSize)
         let grads = FloatBuffer(count: parameters.layout.count)
         grads.zero()
-        shared.prepareAndPack(params: params.pointer, key: key)
-        _ = encoder.forward(tokens: tokens, lengths: lengths, steps: L, params: params.pointer, shared: shared,
-                            dropout: (key, 0), regularization: (ActivationRegularization(alpha: 2, beta: 1),
-                                                                SequenceNormalizer(lengths: lengths.map { Int($0) })),
-                            features: features.pointer)
-        head.forward(features: features.pointer, rows: b, params: params.pointer, statistics: statistics.pointer,
-                     dropout: key)
-        _ = labels.withUnsafeBufferPointer {
-            head.lossAndBackward(labels: $0.baseAddress!, params: params.pointer, grads: grads.pointer, gradScale: 1 / Float(b))
-        }
-        encoder.backward(dFeatures: head.dFeatures.pointer, params: params.pointer, shared: shared,
-                         grads: grads.pointer, scope: scope)
+        _ = pass.run(tokens: tokens, lengths: lengths, labels: [1, 0, 1], params: params, statistics: statistics,
+                     key: DropoutKey(seed: 2, step: 1), regularization: ActivationRegularization(alpha: 2, beta: 1),
+                     grads: grads, scope: scope)
         return (Array(UnsafeBufferPointer(start: grads.pointer, count: grads.count)), parameters)
     }
 

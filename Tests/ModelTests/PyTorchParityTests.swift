@@ -152,30 +152,14 @@ import Testing
                 for (k, v) in t.data.enumerated() { statistics[offset + k] = Float(v) }
             }
         }
-        let encoder = ClassifierEncoder(parameters: parameters.encoder, streamCapacity: b, stepCapacity: L,
-                                        bptt: f.bptt)
-        let head = ClassifierHead(parameters: parameters, capacity: b)
-        let shared = WeightDropState(parameters: parameters.encoder)
-        let features = FloatBuffer(count: b * 3 * f.embeddingSize)
+        let pass = ClassifierPass(parameters: parameters, streams: b, steps: L, bptt: f.bptt)
         let grads = FloatBuffer(count: parameters.layout.count)
         // Training mode (BatchNorm on batch statistics); every dropout probability is 0.
-        let key = DropoutKey(seed: 1, step: 1)
-
-        shared.prepareAndPack(params: params.pointer, key: key)
-        let regularization = ActivationRegularization(alpha: f.alpha, beta: f.beta)
-        let penalty = encoder.forward(tokens: fixture.tokens, lengths: fixture.lengths, steps: L, params: params.pointer,
-                                      shared: shared, dropout: (key, 0),
-                                      regularization: (regularization, SequenceNormalizer(lengths: fixture.lengths.map { Int($0) })),
-                                      features: features.pointer)
-        head.forward(features: features.pointer, rows: b, params: params.pointer,
-                     statistics: statistics.pointer, dropout: key)
-        let logits = Array(head.logits.array.prefix(b * f.classCount))
-        let (lossSum, _) = fixture.labels.withUnsafeBufferPointer {
-            head.lossAndBackward(labels: $0.baseAddress!, params: params.pointer, grads: grads.pointer,
-                                 gradScale: 1 / Float(b))
-        }
-        encoder.backward(dFeatures: head.dFeatures.pointer, params: params.pointer, shared: shared,
-                         grads: grads.pointer)
+        let (lossSum, penalty, logits) = pass.run(
+            tokens: fixture.tokens, lengths: fixture.lengths, labels: fixture.labels, params: params,
+            statistics: statistics, key: DropoutKey(seed: 1, step: 1),
+            regularization: ActivationRegularization(alpha: f.alpha, beta: f.beta), grads: grads)
+        let (shared, features) = (pass.shared, pass.features)
         shared.maskGradients(grads.pointer, range: 0 ..< grads.count)
 
         var report = ParityReport(file: file)
