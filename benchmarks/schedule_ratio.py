@@ -23,8 +23,17 @@ import json
 import os
 import sys
 
+# (name, suffix of compare_peer's and manycore/run.sh's file names) per stage, and the epochs
+# of each in configs/pipeline.yaml. manycore/summarize.py uses the same three.
 STAGES = [("freeze_to(-1)", "-freeze-1"), ("freeze_to(-2)", "-freeze-2"), ("freeze_to(-3)", "-freeze-3"),
           ("all groups", "")]
+EPOCHS = [1, 1, 1, 2]
+
+
+def schedule_seconds(rates, epochs=EPOCHS):
+    """Seconds per sequence of the data through the whole schedule: each stage's time per
+    sequence (1 / sequences/s) weighed by its epochs."""
+    return sum(e / r for e, r in zip(epochs, rates))
 
 
 def main():
@@ -32,7 +41,7 @@ def main():
     p.add_argument("dir")
     p.add_argument("--preset", default="small")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--epochs", default="1,1,1,2", help="epochs of the four stages")
+    p.add_argument("--epochs", default=",".join(map(str, EPOCHS)), help="epochs of the four stages")
     args = p.parse_args()
     epochs = [float(x) for x in args.epochs.split(",")]
     if len(epochs) != len(STAGES) or any(e < 0 for e in epochs):
@@ -49,9 +58,9 @@ def main():
         stages.append((name, e, {m: s["median"] for m, s in modes.items()}))
 
     names = [m for m in stages[0][2] if all(m in s[2] for s in stages)]
-    seconds = {m: sum(e / rates[m] for _, e, rates in stages) for m in names}   # per sequence of the data
+    seconds = {m: schedule_seconds([rates[m] for _, _, rates in stages], epochs) for m in names}
     peers = [m for m in names if m != "ulmfit"]
-    seconds["best PyTorch per stage"] = sum(e / max(rates[m] for m in peers) for _, e, rates in stages)
+    seconds["best PyTorch per stage"] = schedule_seconds([max(rates[m] for m in peers) for _, _, rates in stages], epochs)
 
     rows = [f"Gradual unfreezing, preset {args.preset}, W = {args.workers}, epochs per stage "
             f"{', '.join(f'{n} {e:g}' for n, e, _ in stages)} (compare_peer medians, sequences/s)", "",

@@ -25,7 +25,7 @@ ldd "$BIN" | awk '/=> \//{print $3}' | while read -r lib; do
         *) cp -L "$lib" "$OUT/lib/" ;;
     esac
 done
-cp "$HERE/run.sh" "$HERE/summarize.py" "$HERE/README.md" "$OUT/"
+cp "$HERE/run.sh" "$HERE/summarize.py" "$HERE/README.md" "$ROOT/benchmarks/schedule_ratio.py" "$OUT/"
 cp "$ROOT/benchmarks/pytorch_reference.py" "$ROOT/benchmarks/peer/fma_peak.c" "$OUT/peer/"
 chmod +x "$OUT/run.sh" "$OUT/bin/ulmfit"
 # The bundle must run with nothing but its own lib/ and glibc: check here without Swift's

@@ -10,6 +10,12 @@ import glob
 import json
 import os
 import re
+import sys
+
+# schedule_ratio.py: beside this file in the bundle, one folder up in a checkout.
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
+from schedule_ratio import EPOCHS, STAGES, schedule_seconds  # noqa: E402
 
 
 def get(record, *keys):
@@ -90,8 +96,8 @@ def main():
 
 def stage_rows(d, N):
     """run.sh --stages: the classifier step in each stage of gradual unfreezing, and the whole
-    schedule (epochs 1, 1, 1, 2 as configs/pipeline.yaml) weighed by each stage's time per
-    sequence (benchmarks/schedule_ratio.py's rule), against the faster peer mode of each stage."""
+    schedule (schedule_ratio.py's stages, epochs and weighing), against the faster peer mode of
+    each stage."""
     presets = sorted({m.group(1) for f in os.listdir(d) for m in [re.match(r"classifier-(\w+)-freeze-1-ulmfit", f)] if m})
     if not presets:
         return []
@@ -99,23 +105,21 @@ def stage_rows(d, N):
     rows = ["", f"## Gradual unfreezing at {N} cores (classifier step per stage; run.sh --stages)", "",
             "| preset | stage | ulmfit | faster PyTorch mode | ulmfit / it |", "|---|---|---|---|---|"]
     for preset in presets:
-        ours_s = theirs_s = 0.0
-        complete = True
-        for stage, suffix, epochs in [("freeze_to(-1)", "-freeze-1", 1), ("freeze_to(-2)", "-freeze-2", 1),
-                                      ("freeze_to(-3)", "-freeze-3", 1), ("all groups", "", 2)]:
+        ours, theirs = [], []
+        for (stage, suffix), epochs in zip(STAGES, EPOCHS):
             rec = load(os.path.join(d, f"classifier-{preset}{suffix}-ulmfit.json"))
-            ours = rec.get(key) if rec else None
+            mine = rec.get(key) if rec else None
             peers = [x[key] for x in (load(os.path.join(d, f"classifier-{preset}{suffix}-torch-{mode}.json"))
                                       for mode in ("threads", "ddp")) if x and key in x]
-            if ours and peers:
-                ours_s += epochs / ours
-                theirs_s += epochs / max(peers)
-                rows.append(f"| {preset} | {stage} | {ours:,.1f} | {max(peers):,.1f} | **{ours / max(peers):.2f}x** |")
+            if mine and peers:
+                ours.append(mine)
+                theirs.append(max(peers))
+                rows.append(f"| {preset} | {stage} | {mine:,.1f} | {max(peers):,.1f} | **{mine / max(peers):.2f}x** |")
             else:
-                complete = False
-                rows.append(f"| {preset} | {stage} | {ours or 'not run'} | {max(peers) if peers else 'not run'} | - |")
-        if complete:
-            rows.append(f"| {preset} | **whole schedule** (1+1+1+2 epochs) | | | **{theirs_s / ours_s:.2f}x** |")
+                rows.append(f"| {preset} | {stage} | {mine or 'not run'} | {max(peers) if peers else 'not run'} | - |")
+        if len(ours) == len(STAGES):
+            rows.append(f"| {preset} | **whole schedule** ({'+'.join(map(str, EPOCHS))} epochs) | | | "
+                        f"**{schedule_seconds(theirs) / schedule_seconds(ours):.2f}x** |")
     return rows
 
 
