@@ -462,13 +462,17 @@ def layer_groups(model):
             + [list(model.head.parameters())])
 
 
+def frozen_count(n, groups):
+    """How many of `groups` layer groups, from the first, fastai's freeze_to(n) freezes
+    (negative n counts from the end; 0 freezes none)."""
+    return n if n >= 0 else groups + n
+
+
 def freeze_to(model, n):
-    """fastai's freeze_to(n): the groups before index n (negative: from the end) stop requiring
-    gradients, so autograd skips their weight gradients and everything below the lowest
-    trainable group."""
+    """fastai's freeze_to(n): the groups before index n stop requiring gradients, so autograd
+    skips their weight gradients and everything below the lowest trainable group."""
     groups = layer_groups(model)
-    frozen = n if n >= 0 else len(groups) + n
-    for g in groups[:frozen]:
+    for g in groups[:frozen_count(n, len(groups))]:
         for param in g:
             param.requires_grad_(False)
 
@@ -496,9 +500,8 @@ def classifier_flops_per_token(args):
     recurrent gradient, its weight gradients if it trains and its input gradient if something
     below it trains (ulmfit's AWDLSTMConfig.classifierTrainingFLOPsPerToken)."""
     sizes = [args.emb] + [args.hidden] * (args.layers - 1) + [args.emb]
-    groups = args.layers + 2
-    frozen = 0 if not args.freeze_to else (args.freeze_to if args.freeze_to > 0 else groups + args.freeze_to)
-    trains = [g >= frozen for g in range(groups)]          # embedding, rnn 0..L-1, head
+    groups = args.layers + 2                               # embedding, rnn 0..L-1, head
+    trains = [g >= frozen_count(args.freeze_to, groups) for g in range(groups)]
     macs = sum(4 * sizes[l + 1] * (sizes[l] + sizes[l + 1]) for l in range(args.layers))
     for l in range(args.layers):
         i, h = sizes[l], sizes[l + 1]
