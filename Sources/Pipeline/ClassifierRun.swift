@@ -194,6 +194,7 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
             try trainer.beginStage(plan(s))
             position = (s, 0, 0)
         }
+        trainer.encoderInEvalMode = stage.encoderInEvalMode
         log("stage \(s + 1)/\(options.stages.count) (\(stage.name)): freeze_to(\(stage.freezeTo)), "
             + "peak learning rates \(describeRates(trainer.plan)), \(stageSteps[s]) steps")
         for k in position.epochInStage ..< stage.epochs {

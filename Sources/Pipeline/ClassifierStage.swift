@@ -10,12 +10,18 @@ public struct ClassifierStage: Sendable, Equatable {
     public var freezeTo: Int
     public var learningRates: LearningRateSpec
     public var epochs: Int
+    /// The encoder runs in evaluation mode (no embedding, weight, input or hidden dropout) while
+    /// only the head trains: a probe of the features the encoder gives as they are. Only for a
+    /// stage whose encoder is wholly frozen (`freezeTo == -1`).
+    public var encoderInEvalMode: Bool
 
-    public init(name: String, freezeTo: Int, learningRates: LearningRateSpec, epochs: Int) {
+    public init(name: String, freezeTo: Int, learningRates: LearningRateSpec, epochs: Int, encoderInEvalMode: Bool = false) {
+        precondition(!encoderInEvalMode || freezeTo == -1, "an encoder in evaluation mode must be frozen (freeze_to(-1))")
         self.name = name
         self.freezeTo = freezeTo
         self.learningRates = learningRates
         self.epochs = epochs
+        self.encoderInEvalMode = encoderInEvalMode
     }
 
     /// ULMFiT's gradual unfreezing with discriminative learning rates (Howard & Ruder 2018),
@@ -43,6 +49,14 @@ public struct ClassifierStage: Sendable, Equatable {
             ClassifierStage(name: "all groups", freezeTo: 0,
                             learningRates: .slice(lower: lr / 20 / spread, upper: lr / 20), epochs: epochs),
         ]
+    }
+
+    /// The head alone for `epochs` epochs at `lr`, on the frozen encoder in evaluation mode
+    /// (fastai's `learn.freeze()` then `fit_one_cycle`, with the encoder's dropouts off): a probe
+    /// of how much a language model's features tell the classes apart, without fine-tuning them.
+    public static func head(learningRate lr: Double, epochs: Int) -> [ClassifierStage] {
+        [ClassifierStage(name: "head, encoder frozen in eval mode", freezeTo: -1, learningRates: .uniform(lr),
+                         epochs: epochs, encoderInEvalMode: true)]
     }
 
     /// One stage that trains every group at `lr` (a classifier trained from scratch has no

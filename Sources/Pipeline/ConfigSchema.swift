@@ -196,7 +196,7 @@ public enum ConfigSchema {
 
     static let classifierKeys: [ConfigKey] = [
         .choice("classifier.stages", \.classifier.stages,
-                "Training stages: gradual unfreezing or every group at once", unset: "ulmfit with an encoder, else all"),
+                "Training stages: gradual unfreezing, every group at once, or the head alone on the frozen encoder in eval mode (a probe)", unset: "ulmfit with an encoder, else all"),
         .number("classifier.batch", \.classifier.batch, .positive, "Sequences per minibatch, all workers together"),
         .number("classifier.bptt", \.classifier.bptt, .positive, "The encoder's backward is truncated every this many tokens"),
         .number("classifier.epochs", \.classifier.epochs, .positive, "Epochs of the last (all groups) stage"),

@@ -56,6 +56,10 @@ public final class ClassifierTrainer: DataParallelTrainer {
     /// BatchNorm running statistics (written by worker 0 only).
     public let statistics: FloatBuffer
     public let maxLength: Int
+    /// While the encoder is frozen: run it as evaluation does (no dropout) under the training
+    /// head, the `--stages head` probe. Set per stage by the run; false is fastai's `freeze()`
+    /// (the frozen encoder keeps its dropouts).
+    public var encoderInEvalMode = false
 
     private let head: ClassifierHead
     private let features: FloatBuffer          // [B, 3E]: every shard's pooled rows
@@ -172,10 +176,14 @@ public final class ClassifierTrainer: DataParallelTrainer {
         // Frozen groups get no gradient, and the backward stops at the lowest trainable one
         // (skipped entirely while the whole encoder is frozen).
         let scope = gradientScope(trainable: plan.trainable)
+        // A probe stage runs the frozen encoder as evaluation does (no dropout masks, plain W_hh);
+        // the head keeps its dropout.
+        let encoderEval = encoderInEvalMode
+        precondition(!encoderEval || scope.isEmpty, "the encoder runs in evaluation mode only while it is frozen")
         let lengths = batch.lengths.map { Int32($0) }
         // AR/TAR are means over the whole minibatch's real positions, whatever the shards.
         let regularization = (options.regularization, SequenceNormalizer(lengths: batch.lengths))
-        let outcome = try engine.run(update: update) { [self] w, key, clock in
+        let outcome = try engine.run(update: update, encoderDropout: !encoderEval) { [self] w, key, clock in
             let params = UnsafePointer(engine.params.pointer)
             // Encoder and pooling of this worker's sequences into their rows of `features`.
             var penalty = 0.0
@@ -185,7 +193,7 @@ public final class ClassifierTrainer: DataParallelTrainer {
                 gather(batch, rows: mine, into: tokenBuffers[s]!)
                 penalties[s] = encoders[s]!.forward(
                     tokens: tokenBuffers[s]!.baseAddress!, lengths: Array(lengths[mine]), steps: batch.maxLength,
-                    params: params, shared: engine.shared, dropout: (key, mine.lowerBound),
+                    params: params, shared: engine.shared, dropout: encoderEval ? nil : (key, mine.lowerBound),
                     regularization: regularization, features: features.pointer + mine.lowerBound * 3 * E)
                 penalty += penalties[s].ar + penalties[s].tar
             }

@@ -243,7 +243,10 @@ public final class DataParallelEngine {
     /// worker's loss contribution. With `update` false nothing is updated and the step counter
     /// stays (gradients for tests and diagnostics: read `reduced` afterwards).
     /// - Throws: `TrainingError.nonFinite` (nothing updated) or an optimizer error.
-    func run(update: Bool, body: @escaping (_ worker: Int, _ key: DropoutKey, _ clock: inout PhaseClock) -> Double)
+    /// `encoderDropout` false prepares the recurrent weights and embedding without dropout masks
+    /// (a frozen encoder in evaluation mode under a training head).
+    func run(update: Bool, encoderDropout: Bool = true,
+             body: @escaping (_ worker: Int, _ key: DropoutKey, _ clock: inout PhaseClock) -> Double)
         throws -> StepOutcome {
         let key = DropoutKey(seed: seed, step: step)
         let settings = try staged.settings()
@@ -254,7 +257,7 @@ public final class DataParallelEngine {
         extraCommunication = 0
         pool.run { [self] w in
             var clock = PhaseClock(barrier: pool.barrier, worker: w)
-            prepare(worker: w, params: params.pointer, key: key)
+            prepare(worker: w, params: params.pointer, key: encoderDropout ? key : nil)
             clock.timing.prepare = clock.lap()
             losses[w] = body(w, key, &clock)
             _ = clock.lap()

@@ -14,6 +14,8 @@ struct TrainClassifierCommand: ParsableCommand {
             ulmfit): the head for 1 epoch at --lr, the last two groups at slice(lr/2/2.6^4, lr/2), the last \
             three at slice(lr/4/2.6^4, lr/4), then everything for --epochs epochs at slice(lr/20/2.6^4, lr/20). \
             --stages all trains every group for --epochs epochs at --lr (the default without --encoder). \
+            --stages head trains the head alone for --epochs epochs at --lr on the frozen encoder in eval \
+            mode (no encoder dropout): a probe of what a language model's features are worth. \
             Every option is also a config key (section classifier:, data:, model:, layout:; --config FILE). \
             Writes to --out: config.yaml (every resolved setting), vocab.json, metrics.jsonl/.csv (every step), \
             valid.jsonl/.csv (every epoch: loss, accuracy, MCC), test.json, predictions.csv (test split), \

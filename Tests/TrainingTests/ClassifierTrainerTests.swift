@@ -22,6 +22,7 @@ import SeededRandom
     /// `group`: the processes (MultiProcessTrainerTests).
     static func trainer(workers: Int, batchSize: Int = 7, shards: Int? = nil, clip: Double? = nil,
                         regularization: ActivationRegularization = ActivationRegularization(),
+                        config: AWDLSTMConfig = config,
                         group: ProcessGroup = SingleProcess()) throws -> ClassifierTrainer {
         let topology = try Topology.machine()
         let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: workers, oversubscribe: true), topology: topology),
@@ -159,5 +160,28 @@ import SeededRandom
             }
         }
         #expect(frozen.gradientScope(trainable: plan.trainable).layers == Array(plan.trainable[1 ..< groups.count - 1]))
+    }
+
+    /// The `--stages head` probe: with the encoder frozen in evaluation mode, the head sees the
+    /// features of an encoder without any dropout, so its gradient is bitwise the one a model
+    /// whose encoder dropouts are all zero gets (the head's own dropout, `outputP`, and its key
+    /// are the same in both), and differs from fastai's `freeze()`, whose encoder keeps them.
+    @Test func headProbeRunsTheFrozenEncoderWithoutDropout() throws {
+        let batch = try Self.batches(batchSize: 7).batch(0)
+        var noEncoderDropout = Self.config
+        noEncoderDropout.embedP = 0; noEncoderDropout.inputP = 0; noEncoderDropout.weightP = 0; noEncoderDropout.hiddenP = 0
+        func headOnly(_ t: ClassifierTrainer, evalMode: Bool) throws -> [Float] {
+            var plan = t.plan
+            try plan.freezeTo(-1)
+            try t.beginStage(plan)
+            t.encoderInEvalMode = evalMode
+            return try t.gradient(batch)
+        }
+        let probe = try headOnly(Self.trainer(workers: 2), evalMode: true)
+        let reference = try headOnly(Self.trainer(workers: 2, config: noEncoderDropout), evalMode: false)
+        let fastaiFreeze = try headOnly(Self.trainer(workers: 2), evalMode: false)
+        #expect(probe == reference, "the probe's head sees the dropout-free encoder's features")
+        #expect(probe != fastaiFreeze, "freeze() keeps the encoder's dropouts, the probe does not")
+        #expect(probe.contains { $0 != 0 })
     }
 }
