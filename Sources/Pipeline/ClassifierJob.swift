@@ -42,6 +42,7 @@ public struct ClassifierJob: CheckedJob {
         guard let datasetPath = config.data.dataset else {
             throw RunConfigError(source: .builtIn, "give a prepared dataset (--dataset or data.dataset; see ulmfit prepare)")
         }
+        _ = try JobChecks.inputFiles(config)
         var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
         let omitted: Set<String> = config.data.encoder != nil
             ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"] : ["data.encoder"]

@@ -26,6 +26,31 @@ enum JobChecks {
         }
     }
 
+    /// The input files the config names, identified before anything is read (`InputFiles`): the
+    /// same file under two names (a relative and an absolute path, a symbolic link) is refused,
+    /// naming both keys and their sources. Model folders (`data.init_from`, `data.encoder`) are
+    /// identified file by file, so that nothing may be written over them.
+    static func inputFiles(_ config: RunConfig) throws -> InputFiles {
+        var files = InputFiles()
+        let d = config.data
+        let lists: [(String, [String]?)] = [("data.fasta", d.fasta), ("data.csv", d.csv), ("data.positive", d.positive),
+                                            ("data.negative", d.negative), ("data.dataset", d.dataset.map { [$0] }),
+                                            ("data.vocab", d.vocab.map { [$0] })]
+        for (key, paths) in lists {
+            for path in paths ?? [] {
+                do {
+                    try files.add(path, role: key)
+                } catch let error as FileConflictError {
+                    throw config.error(key, error.message)
+                }
+            }
+        }
+        for (key, path) in [("data.init_from", d.initFrom), ("data.encoder", d.encoder)] {
+            if let path { files.addCheckpoints(of: path, role: key) }
+        }
+        return files
+    }
+
     /// Plans the worker layout on this machine, within this process's share of it (`node`: one of
     /// several processes a launcher put on the node); an impossible one names the layout key at fault.
     static func planLayout(_ config: RunConfig, node: NodeShare = .whole) throws -> (Topology, WorkerLayout) {

@@ -62,6 +62,7 @@ public struct LanguageModelJob: CheckedJob {
             throw RunConfigError(source: .builtIn, "give genome FASTA files (--fasta or data.fasta) or a prepared dataset "
                 + "(--dataset or data.dataset)")
         }
+        _ = try JobChecks.inputFiles(config)
         // With a dataset, valid_fraction is the held-out share of train+valid; it does not apply to a
         // dataset's own train/valid split.
         let heldOut = d.dataset != nil && config.dataOptions.lmSplits == .trainAndValid

@@ -57,6 +57,7 @@ public struct PipelineJob {
         for key in ["data.init_from", "data.encoder"] where config.sources[key] != nil {
             throw config.error(key, "ulmfit run sets \(key) itself (to the previous stage's model): remove it")
         }
+        _ = try JobChecks.inputFiles(config)
         out = config.out ?? ConfigPath.resolve(defaultOut)
         try Self.checkFolder(out, config: config, mode: mode)
     }

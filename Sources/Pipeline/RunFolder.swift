@@ -33,6 +33,10 @@ public enum RunFolder {
         } catch let error as OutputError {
             throw RunConfigError(source: source, key: "out", error.description)
         }
+        if let checkpoint = InputFiles.enclosingCheckpoint(of: (path as NSString).appendingPathComponent("x")) {
+            throw RunConfigError(source: source, key: "out", "\(ConfigPath.display(path)) lies inside the checkpoint "
+                + "\(ConfigPath.display(checkpoint)): a checkpoint is written whole by its run and never changed; choose another folder")
+        }
         let previous = existingRunEntries(path)
         if case .fresh = mode, !previous.isEmpty {
             throw RunConfigError(source: source, key: "out", "\(ConfigPath.display(path)) holds another run ("

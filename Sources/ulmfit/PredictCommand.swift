@@ -38,6 +38,10 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let logger = verbosity.logger
+        var inputs = InputFiles()
+        try inputs.add(files, role: "input")
+        inputs.addCheckpoints(of: model, role: "--model")
+        if let out { try inputs.checkOutput(out, role: "--out") }
         let pool = try RunConfig.resolve(file: nil, overrides: layout.overrides.compactMap { $0 }).makeWorkerPool()
         configureBLASForWorkers()
         let checkpoint = try ClassifierCheckpoint.load(from: model, role: "--model")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenomicData
+import OutputFiles
 
 /// `ulmfit prepare`: builds the train/valid/test split of a promoter classification set.
 struct PrepareCommand: ParsableCommand {
@@ -49,6 +50,7 @@ struct PrepareCommand: ParsableCommand {
         if csv.isEmpty && (positive.isEmpty || negative.isEmpty) {
             throw ValidationError("--positive and --negative go together (or add a --csv with both classes)")
         }
+        // The same spelling twice is refused here; the same file under two names in run() (InputFiles).
         if let twice = inputs.first(where: { path in inputs.filter { $0 == path }.count > 1 }) {
             throw ValidationError("\(twice) is given twice")
         }

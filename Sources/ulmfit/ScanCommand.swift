@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GenomicData
 import Kernels
+import OutputFiles
 import Pipeline
 
 /// `ulmfit scan`: a promoter-probability track along long sequences.

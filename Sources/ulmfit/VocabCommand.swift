@@ -1,5 +1,6 @@
 import ArgumentParser
 import GenomicData
+import OutputFiles
 
 /// `ulmfit vocab`: counts k-mers in genomes or a prepared dataset and writes the vocabulary.
 struct VocabCommand: ParsableCommand {
@@ -36,6 +37,9 @@ struct VocabCommand: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
+        var files = InputFiles()
+        try files.add(inputs, role: "input")
+        try files.checkOutput(out, role: "--out")
         let tokenizer = try KmerTokenizer(k: k, stride: stride)
         var counter = try KmerCounter(tokenizer: tokenizer)
         for input in inputs {

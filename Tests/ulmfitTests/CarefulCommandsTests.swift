@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// Issue 24: every command as careful as training. Each test meets one class of the issue as a
+/// user would, through the built binary (`CLI`), and fails on the binary before the issue.
+@Suite(.serialized) struct CarefulCommandsTests {
+    /// Class 4: the same input given twice is refused however it is spelled (relative and
+    /// absolute, through a symbolic link), before anything is read or written.
+    @Test func theSameInputUnderTwoNamesIsRefused() throws {
+        let cli = try CLI()
+        try cli.writeGenome()
+        try FileManager.default.createSymbolicLink(atPath: cli.path("link.fa"), withDestinationPath: cli.path("genome.fa"))
+        for second in ["genome.fa", cli.path("genome.fa"), "link.fa", "./genome.fa"] {
+            let result = try cli.run(["train-lm", "--fasta", "genome.fa", "--fasta", second, "--out", "o"]
+                + CLI.tinyLM.split(separator: " ").map(String.init))
+            #expect(result.status == 1)
+            let named = second == "link.fa" ? "data.fasta \(cli.path("link.fa")) is the same file as data.fasta \(cli.path("genome.fa"))"
+                : "data.fasta \(cli.path("genome.fa")) is given twice"
+            #expect(result.error.hasPrefix("Error: --fasta: \(named): each input is read once"), "\(result.error)")
+            #expect(!cli.exists("o"))
+        }
+        let vocab = try cli.run("vocab --k 3 --stride 1 --out v.json genome.fa link.fa -q")
+        #expect(vocab.status != 0 && vocab.error.contains("input link.fa is the same file as input genome.fa"), "\(vocab.error)")
+        #expect(!cli.exists("v.json"))
+        try cli.write("p.fa", ">a\nACGTACGTAC\n>b\nACGTTTGTAC\n")
+        try FileManager.default.createSymbolicLink(atPath: cli.path("p2.fa"), withDestinationPath: cli.path("p.fa"))
+        let prepare = try cli.run("prepare --positive p.fa --negative p2.fa --seed 1 --out d -q")
+        #expect(prepare.status != 0 && prepare.error.contains("--negative p2.fa is the same file as --positive p.fa"))
+        #expect(!cli.exists("d"))
+    }
+
+    /// Class 5: no command writes over a file it reads or into a checkpoint.
+    @Test func anOutputThatIsAnInputIsRefused() throws {
+        let cli = try CLI()
+        try cli.writeGenome()
+        let genome = try cli.data("genome.fa")
+        let vocab = try cli.run("vocab --k 3 --stride 1 --out genome.fa genome.fa -q")
+        #expect(vocab.status != 0 && vocab.error.contains("--out genome.fa is the input"), "\(vocab.error)")
+        let viaPath = try cli.run(["vocab", "--k", "3", "--stride", "1", "--out", cli.path("genome.fa"), "genome.fa", "-q"])
+        #expect(viaPath.status != 0 && viaPath.error.contains("is the input"), "\(viaPath.error)")
+        #expect(try cli.data("genome.fa") == genome)
+
+        let lm = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --out lm")
+        try #require(lm.status == 0, "\(lm.error)")
+        let checkpoints = cli.path("lm/checkpoints")
+        let newest = try #require(try FileManager.default.contentsOfDirectory(atPath: checkpoints)
+            .filter { $0.hasPrefix("step-") }.sorted().last)
+        let shard = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(checkpoints)/\(newest)")
+            .first { $0.hasSuffix(".safetensors") })
+        let weights = try cli.weights("lm")
+        let export = try cli.run("export --model lm --out lm/checkpoints/\(newest)/\(shard)")
+        #expect(export.status != 0 && export.error.contains("is the input --model"), "\(export.error)")
+        let inside = try cli.run("export --model lm --out lm/checkpoints/\(newest)/other.safetensors")
+        #expect(inside.status != 0 && inside.error.contains("lies inside the checkpoint"), "\(inside.error)")
+        #expect(!cli.exists("lm/checkpoints/\(newest)/other.safetensors"))
+        #expect(try cli.weights("lm") == weights)
+    }
+}
