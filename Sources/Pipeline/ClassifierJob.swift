@@ -147,15 +147,18 @@ public struct ClassifierJob: CheckedJob {
     /// `group`: see `LanguageModelJob.run` (rank 0 alone writes).
     public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                     command: String = "ulmfit train-classifier", logger: Logger) throws -> ClassifierRunSummary {
-        let pool = try start(section: "classifier", batch: trainerOptions.batchSize,
+        let (pool, lock) = try start(section: "classifier", batch: trainerOptions.batchSize,
                              deterministicShards: trainerOptions.deterministicShards,
                              data: DataFingerprint(items: data[.train].sequences, labels: data[.train].labels), mode: mode, group: group, command: command, logger: logger)
+        defer { lock?.release() }   // held while the run writes: one writer per folder
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
-        let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
-                                        trainerOptions: trainerOptions, options: options, pool: pool,
-                                        initialParameters: initialParameters, resume: resume, stop: stop,
-                                        group: group, log: { logger.info("\($0)") })
+        let summary = try replacingPrevious(group: group, logger: logger) {
+            try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
+                              trainerOptions: trainerOptions, options: options, pool: pool,
+                              initialParameters: initialParameters, resume: resume, stop: stop,
+                              group: group, log: { logger.info("\($0)") })
+        }
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "sequences": summary.sequences,
                                      "seconds": summary.seconds]
         if let v = summary.validation.last?.evaluation {

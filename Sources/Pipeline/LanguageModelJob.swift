@@ -167,15 +167,18 @@ public struct LanguageModelJob: CheckedJob {
     ///     they agree before rank 0 alone writes anything, then train together.
     public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                     command: String = "ulmfit train-lm", logger: Logger) throws -> LanguageModelRunSummary {
-        let pool = try start(section: "training", batch: trainerOptions.batchSize,
+        let (pool, lock) = try start(section: "training", batch: trainerOptions.batchSize,
                              deterministicShards: trainerOptions.deterministicShards,
                              data: DataFingerprint(items: corpus.train), mode: mode, group: group, command: command, logger: logger)
+        defer { lock?.release() }   // held while the run writes: one writer per folder
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
-        let summary = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
-                                           trainerOptions: trainerOptions, options: options, pool: pool,
-                                           initialParameters: initialParameters, resume: resume, stop: stop,
-                                           group: group, log: { logger.info("\($0)") })
+        let summary = try replacingPrevious(group: group, logger: logger) {
+            try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
+                                 trainerOptions: trainerOptions, options: options, pool: pool,
+                                 initialParameters: initialParameters, resume: resume, stop: stop,
+                                 group: group, log: { logger.info("\($0)") })
+        }
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "tokens": summary.tokens,
                                      "seconds": summary.seconds, "tokens_per_s": summary.tokensPerSecond]
         if let last = summary.validation.last {

@@ -55,4 +55,28 @@ import Testing
         #expect(!cli.exists("lm/checkpoints/\(newest)/other.safetensors"))
         #expect(try cli.weights("lm") == weights)
     }
+
+    /// Class 7: two processes start into one run folder: exactly one runs, the other exits
+    /// non-zero naming the first's pid (before touching the folder), and the folder holds one
+    /// consistent run (summary.json and every metrics row of its steps).
+    @Test func twoWritersOfOneRunFolder() throws {
+        let scratch = try ResumeProcessTests.Scratch()
+        let args = ResumeProcessTests.trainArgs(out: "o", extra: ["--epochs", "3", "--keep", "0", "--overwrite"])
+        let first = try scratch.start(args, name: "first")
+        try #require(scratch.waitForCheckpoint(of: "o", while: first), "the first run ended before the second started")
+        let second = try scratch.run(args, name: "second")
+        let resumed = try scratch.run(["train-lm", "--resume", "o"], name: "resumed")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        for (status, stderr) in [second, resumed] {
+            #expect(status == 1)
+            #expect(stderr.contains("o is being written by another ulmfit process (pid \(first.processIdentifier))"), "\(stderr)")
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(scratch.folder)/o/summary.json")))
+        let steps = try #require((summary as? [String: Any])?["steps"] as? Int)
+        let rows = try String(contentsOfFile: "\(scratch.folder)/o/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == steps && steps > 0)
+        // Once the writer is gone, the folder is free again (the kernel released the lock).
+        #expect(try scratch.run(args + ["--max-steps", "1"], name: "third").status == 0)
+    }
 }
