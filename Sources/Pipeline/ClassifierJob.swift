@@ -134,6 +134,11 @@ public struct ClassifierJob: CheckedJob {
             throw config.error("classifier.batch", "the train split of \(ConfigPath.display(dataset)) has \(trainCount) "
                 + "sequences, fewer than one batch of \(B): use a batch of at most \(max(trainCount, 1))")
         }
+        let run = config.classifierRunOptions(out: "")
+        for stage in run.stages {
+            _ = try JobChecks.plannedSteps(config, epochsKey: "classifier.epochs", epochs: stage.epochs,
+                                           stepsPerEpoch: trainCount / B, maxSteps: run.maxStepsPerStage)
+        }
         let shards = try JobChecks.shardCount(config, section: "classifier", batch: B,
                                               deterministicShards: trainer.deterministicShards, workers: workers)
         let parameters = ClassifierParameters(config: modelConfig, classCount: data.classCount)

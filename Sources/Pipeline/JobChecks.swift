@@ -88,6 +88,20 @@ enum JobChecks {
         return shards
     }
 
+    /// The optimizer steps of `epochs` epochs of `stepsPerEpoch` (at most `maxSteps`), counted
+    /// without overflow: a count past `Int.max` with no `max_steps` to end it is refused, naming
+    /// the epochs' source and the most epochs that can be counted.
+    static func plannedSteps(_ config: RunConfig, epochsKey: String, epochs: Int, stepsPerEpoch: Int,
+                             maxSteps: Int?) throws -> Int {
+        let (steps, overflow) = epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        guard overflow else { return min(maxSteps ?? .max, steps) }
+        guard let maxSteps else {
+            throw config.error(epochsKey, "\(epochs) epochs of \(stepsPerEpoch) steps are more steps than can be counted "
+                + "(at most \(Int.max / max(stepsPerEpoch, 1)) epochs): lower it, or set a max_steps")
+        }
+        return maxSteps
+    }
+
     /// Refuses a run whose estimated memory exceeds what the machine has available.
     static func checkMemory(_ estimate: MemoryEstimate, _ config: RunConfig, keys: [String], logger: Logger) throws {
         logger.debug("memory: \(estimate)")

@@ -218,7 +218,9 @@ public struct LanguageModelJob: CheckedJob {
         let memory = MemoryEstimate.languageModel(config: modelConfig, batch: B, bptt: T, shards: shards, workers: workers)
         try JobChecks.checkMemory(memory, config, keys: ["training.batch", "training.bptt"], logger: logger)
         let windows = (streamLength + T - 1) / T
-        return (memory, min(run.maxSteps ?? .max, run.epochs * windows))
+        let steps = try JobChecks.plannedSteps(config, epochsKey: "training.epochs", epochs: run.epochs,
+                                               stepsPerEpoch: windows, maxSteps: run.maxSteps)
+        return (memory, steps)
     }
 
     /// Counts k-mers of the training input (FASTA, or the dataset's train split) into a vocabulary.

@@ -27,7 +27,8 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The safetensors file to write.") var out: String
     @Option(help: "Classifier head biases: fold (into the BatchNorm bias; stock fastai 2) or keep.")
     var headBias: FastaiExport.HeadBias = .fold
-    @Option(help: "Also write this many sample sequences and the model's outputs on them (X.sample.json).")
+    @Option(parsing: .unconditional, help: "Also write this many sample sequences and the model's outputs on them (X.sample.json).",
+            transform: IntegerOption.within(0 ... 64))
     var sample = 0
 
     @OptionGroup var verbosity: VerbosityOptions

@@ -26,8 +26,9 @@ struct PredictCommand: ParsableCommand {
     var onInvalid: InvalidRecordPolicy = .skip
     @Option(help: "CSV column holding the sequence.") var sequenceColumn = "sequence"
     @Option(help: "CSV column holding the record id (default: file:line).") var idColumn: String?
-    @Option(help: "Longest record classified, in bases (longer ones are invalid: see `ulmfit scan`).") var maxLength = 10_000
-    @Option(help: "Sequences per batch.") var batch = 64
+    @Option(parsing: .unconditional, help: "Longest record classified, in bases (longer ones are invalid: see `ulmfit scan`).",
+            transform: IntegerOption.positive) var maxLength = 10_000
+    @Option(parsing: .unconditional, help: "Sequences per batch.", transform: IntegerOption.positive) var batch = 64
 
     @OptionGroup var layout: LayoutOptions
     @OptionGroup var verbosity: VerbosityOptions

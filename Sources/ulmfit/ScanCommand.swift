@@ -20,11 +20,13 @@ struct ScanCommand: ParsableCommand {
             """)
 
     @Option(help: "Classifier: a train-classifier run folder or one of its checkpoints.") var model: String
-    @Option(help: "Window length in bases (the classifier's training length, e.g. 251 for the human promoters).")
+    @Option(parsing: .unconditional, help: "Window length in bases (the classifier's training length, e.g. 251 for the human promoters).",
+            transform: IntegerOption.positive)
     var window = 251
-    @Option(help: "Bases between window starts.") var step = 10
-    @Option(help: "Best non-overlapping windows written to top.bed.") var top = 100
-    @Option(help: "Windows per batch.") var batch = 256
+    @Option(parsing: .unconditional, help: "Bases between window starts.", transform: IntegerOption.positive) var step = 10
+    @Option(parsing: .unconditional, help: "Best non-overlapping windows written to top.bed.", transform: IntegerOption.nonNegative)
+    var top = 100
+    @Option(parsing: .unconditional, help: "Windows per batch.", transform: IntegerOption.positive) var batch = 256
     @Option(help: "Also draw this region (chr:start-end, 1-based) of the track into OUT/scan.svg.") var plot: String?
     @Option(help: "Results folder.") var out: String
     @Argument(help: "Genome FASTA (plain or .gz), one record per chromosome or region.") var genome: String

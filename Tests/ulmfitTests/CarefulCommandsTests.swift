@@ -79,4 +79,41 @@ import Testing
         // Once the writer is gone, the folder is free again (the kernel released the lock).
         #expect(try scratch.run(args + ["--max-steps", "1"], name: "third").status == 0)
     }
+
+    /// Class 1: a negative number is a number to every command, refused with its range (not
+    /// "Missing value"); a number past Int.max is out of range.
+    @Test func negativeNumbersAreReadAsNumbers() throws {
+        let cli = try CLI()
+        for (line, message) in [("tokenize --k -1 ACGT", "must be positive, got -1"),
+                                ("vocab --k 3 --stride 1 --min-frequency -1 --out v.json g.fa", "must be positive, got -1"),
+                                ("predict --model m --batch -1 in.fa", "must be positive, got -1"),
+                                ("scan --model m --step -1 --out s g.fa", "must be positive, got -1"),
+                                ("scan --model m --top -3 --out s g.fa", "must be 0 or more, got -3"),
+                                ("export --model m --out x.safetensors --sample -2", "must be between 0 and 64, got -2"),
+                                ("tokenize --k 99999999999999999999 ACGT", "99999999999999999999 is out of range")] {
+            let result = try cli.run(line)
+            #expect(result.status != 0)
+            #expect(result.error.contains(message) && !result.error.contains("Missing value"), "\(line): \(result.error)")
+        }
+    }
+
+    /// Class 3: an epoch count whose steps overflow is refused before anything is written (it
+    /// trapped, and train-classifier left config.yaml and vocab.json behind).
+    @Test func anEpochCountThatOverflowsIsRefused() throws {
+        let cli = try CLI()
+        try cli.writeGenome()
+        try cli.writeDataset()
+        // With max_steps to end it, any epoch count runs (the count saturates).
+        let bounded = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --epochs 9223372036854775807 --out bounded")
+        #expect(bounded.status == 0, "\(bounded.error)")
+        let unbounded = try cli.run(["train-lm", "--fasta", "genome.fa", "--k", "3", "--stride", "1", "--emb", "8", "--hidden", "12",
+                                     "--layers", "2", "--batch", "4", "--bptt", "8", "--epochs", "9223372036854775807", "--out", "lm", "-q"])
+        #expect(unbounded.status == 1 && unbounded.error.contains("training.epochs")
+                && unbounded.error.contains("more steps than can be counted"), "\(unbounded.error)")
+        #expect(!cli.exists("lm"))
+        let classifier = try cli.run("train-classifier --dataset dataset.csv --k 3 --stride 1 --emb 8 --hidden 12 --layers 2 "
+            + "--batch 8 --workers 2 --oversubscribe -q --epochs 9223372036854775807 --out c")
+        #expect(classifier.status == 1 && classifier.error.contains("classifier.epochs"), "\(classifier.error)")
+        #expect(!cli.exists("c"))
+    }
 }
