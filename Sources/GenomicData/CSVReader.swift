@@ -28,8 +28,12 @@ struct CSVReader {
                 positions = try columns.map { column in
                     let accepted = ([column] + (alternatives[column] ?? [])).map { $0.lowercased() }
                     guard let at = names.firstIndex(where: { accepted.contains($0) }) else {
-                        throw DataError(file: path, line: number, field: column,
-                                        "header row must name a '\(accepted.joined(separator: "' or '"))' column; found \(names.map { "'\($0)'" }.joined(separator: ", "))")
+                        let wanted = "header row must name a '\(accepted.joined(separator: "' or '"))' column"
+                        guard MessageExcerpt.isText(Substring(line)) else {   // a binary file: never its bytes in the message
+                            throw DataError(file: path, line: number, field: column, "\(wanted); the first line is "
+                                + "\(bytes.count) bytes that are not text: is this a CSV (or FASTA) file?")
+                        }
+                        throw DataError(file: path, line: number, field: column, "\(wanted); found \(MessageExcerpt.list(names))")
                     }
                     return at
                 }

@@ -116,4 +116,25 @@ import Testing
         #expect(classifier.status == 1 && classifier.error.contains("classifier.epochs"), "\(classifier.error)")
         #expect(!cli.exists("c"))
     }
+
+    /// Class 13: messages that say what is so.
+    @Test func messagesSayWhatIsSo() throws {
+        let cli = try CLI()
+        let numa = try cli.run("topology --cpus numa:5")
+        #expect(numa.status != 0 && numa.error.contains("NUMA node") && !numa.error.contains("core (numa"), "\(numa.error)")
+        for command in ["train-lm", "train-classifier", "run"] {
+            let help = try cli.run("\(command) --help")
+            #expect(!help.stdout.contains("model/") && help.stdout.contains("checkpoint"), "\(command) --help")
+        }
+        let export = try cli.run("export --help")
+        #expect(export.stdout.contains("--quiet") && export.stdout.contains("--verbose"))
+        // A binary file given as input: named as such, its bytes never echoed.
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        for i in bytes.indices { bytes[i] = UInt8((i * 151 + 7) % 256) }
+        bytes[0] = 0x7F   // not '>' and not text: read as a CSV whose header is not text
+        try Data(bytes).write(to: URL(fileURLWithPath: cli.path("binary.bin")))
+        let binary = try cli.run("prepare --csv binary.bin --seed 1 --out d")
+        #expect(binary.status != 0 && binary.error.contains("bytes that are not text") && binary.error.count < 400,
+                "\(binary.error)")
+    }
 }
