@@ -106,6 +106,14 @@ enum JobChecks {
     static func checkMemory(_ estimate: MemoryEstimate, _ config: RunConfig, keys: [String], logger: Logger) throws {
         logger.debug("memory: \(estimate)")
         guard let available = MachineMemory.availableBytes(), estimate.total > available else { return }
+        if estimate.shared > available {
+            // The weights and optimizer state alone do not fit: no batch or window makes this run fit.
+            let sizes = ["model.emb", "model.hidden", "model.layers"]
+            let named = sizes.map { "\($0) \(config.source(of: $0) == .builtIn ? "(default)" : "from \(config.source(of: $0))")" }
+            throw config.error(sizes[1], "the run needs \(estimate), but \(MemoryEstimate.format(available)) are available, "
+                + "and the model's weights and optimizer state alone need \(MemoryEstimate.format(estimate.shared)): no batch "
+                + "or window fits; lower " + named.joined(separator: ", ") + " (or use a smaller vocabulary)")
+        }
         let named = keys.map { "\($0) \(config.source(of: $0) == .builtIn ? "(default)" : "from \(config.source(of: $0))")" }
         throw config.error(keys[0], "the run needs \(estimate), but \(MemoryEstimate.format(available)) are available: "
             + "lower " + named.joined(separator: " or "))

@@ -58,7 +58,15 @@ struct PredictCommand: ParsableCommand {
         let start = Date()
         let invalid = try RecordPrediction.predict(
             records: records, encoder: encoder, maxBases: maxLength, onInvalid: onInvalid,
-            makeClassifier: { try checkpoint.sequenceClassifier(pool: pool, maxLength: $0, batchSize: batch) },
+            makeClassifier: { longest in
+                // Buffers for at most the records there are, checked against the memory before they are allocated.
+                let b = min(batch, max(records.count, 1))
+                try MemoryEstimate.inference(parameters: checkpoint.parameters, batch: b, maxLength: longest,
+                                             workers: pool.workerCount)
+                    .check(lower: "--batch (\(batch)) or --max-length (\(maxLength) bases; the longest record given has "
+                        + "\(longest) tokens)")
+                return try checkpoint.sequenceClassifier(pool: pool, maxLength: longest, batchSize: b)
+            },
             emit: { rows in
                 let lines = rows.map { $0.csvRow + "\n" }.joined()
                 if out == nil { print(lines, terminator: "") } else { text += lines }

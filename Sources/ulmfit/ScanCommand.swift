@@ -53,8 +53,10 @@ struct ScanCommand: ParsableCommand {
         options.top = top
         options.batch = batch
         options.plot = plot
-        let classifier = try checkpoint.sequenceClassifier(
-            pool: pool, maxLength: encoder.tokenizer.tokenCount(sequenceLength: window), batchSize: batch)
+        let tokens = encoder.tokenizer.tokenCount(sequenceLength: window)
+        try MemoryEstimate.inference(parameters: checkpoint.parameters, batch: batch, maxLength: tokens, workers: pool.workerCount)
+            .check(lower: "--batch (\(batch)) or --window (\(window) bases, \(tokens) tokens)")
+        let classifier = try checkpoint.sequenceClassifier(pool: pool, maxLength: tokens, batchSize: batch)
         let s = try GenomeScan.run(genome: genome, classifier: classifier, encoder: encoder, options: options,
                                    outDirectory: out, log: { logger.info("\($0)") })
         print("\(s.records) records, \(s.bases) bases: \(s.windows) windows scored, \(s.windowsSkippedNonACGT) skipped "

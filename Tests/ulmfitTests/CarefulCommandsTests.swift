@@ -137,4 +137,29 @@ import Testing
         #expect(binary.status != 0 && binary.error.contains("bytes that are not text") && binary.error.count < 400,
                 "\(binary.error)")
     }
+
+    /// A classifier trained for one step by `train-classifier` (k = 3) in `cli`'s folder `c`.
+    private func trainClassifier(_ cli: CLI) throws {
+        try cli.writeDataset()
+        let trained = try cli.run("train-classifier --dataset dataset.csv --k 3 --stride 1 --emb 8 --hidden 12 --layers 2 "
+            + "\(CLI.tinyClassifier) --out c")
+        try #require(trained.status == 0, "\(trained.error)")
+    }
+
+    /// Class 2: inference sizes its buffers to the records there are, and sizes past the memory
+    /// are refused up front with the numbers (they ended in "Fatal error: out of memory").
+    @Test func inferenceAndBenchSizesAreCheckedAgainstTheMemory() throws {
+        let cli = try CLI()
+        try trainClassifier(cli)
+        try cli.write("in.fa", ">r1\nACGTACGTAAGG\n>r2\nGGGGCCCCAAAATTTT\n")
+        let predict = try cli.run("predict --model c in.fa --batch 100000000 --workers 2 --oversubscribe -q")
+        #expect(predict.status == 0 && predict.stdout.split(separator: "\n").count == 3, "\(predict.error)")
+        try cli.write("genome.fa", ">chrZ\n" + String(repeating: "ACGTTGCAGATTACA", count: 6) + "\n")
+        let scan = try cli.run("scan --model c --window 50000000 --out s genome.fa --workers 2 --oversubscribe")
+        #expect(scan.status != 0 && scan.error.contains("are available: lower --batch (256) or --window (50000000 bases"),
+                "\(scan.error)")
+        #expect(!cli.exists("s"))
+        let bench = try cli.run("bench step --preset tiny --batch 10000000 --workers 1 --oversubscribe")
+        #expect(bench.status != 0 && bench.error.contains("are available: lower --batch (10000000)"), "\(bench.error)")
+    }
 }
