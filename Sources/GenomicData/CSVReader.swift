@@ -22,6 +22,12 @@ struct CSVReader {
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { return }
             if positions == nil, line.hasPrefix("\u{FEFF}") { line.removeFirst() }   // a byte-order mark (Excel)
             let fields = CSVReader.split(line)
+            if let open = fields.firstIndex(where: { $0.first == "\"" && ($0.count < 2 || $0.last != "\"") }) {
+                // A quote that does not close in its field: an unterminated quote, or a comma inside
+                // quotes (which this reader does not take). Said with its line, never read as data.
+                throw DataError(file: path, line: number, "column \(open + 1) opens a quote that does not close before "
+                                + "the next comma or the end of the line: \(MessageExcerpt.quoted(fields[open]))")
+            }
             guard let columnsAt = positions else {
                 let names = fields.map { $0.trimmingSpaces().lowercased() }
                 header = names

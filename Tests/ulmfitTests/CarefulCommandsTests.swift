@@ -162,4 +162,27 @@ import Testing
         let bench = try cli.run("bench step --preset tiny --batch 10000000 --workers 1 --oversubscribe")
         #expect(bench.status != 0 && bench.error.contains("are available: lower --batch (10000000)"), "\(bench.error)")
     }
+
+    /// Classes 8 and 9: prepare says what is wrong in words, with the line, and leaves nothing behind.
+    @Test func prepareSaysWhyRowsAndWritesFail() throws {
+        let cli = try CLI()
+        try cli.write("labelled.csv", "sequence,class\nACGTACGTAC,0\nGGGGCCCCAA,1\nACGTNNACGT,1\n\"ACGTTT,0\n")
+        let quote = try cli.run("prepare --csv labelled.csv --seed 1 --out d")
+        #expect(quote.status != 0 && quote.error.contains("labelled.csv:5") && quote.error.contains("opens a quote that does not close"),
+                "\(quote.error)")
+        try cli.write("labelled.csv", "sequence,class\nACGTACGTAC,0\nGGGGCCCCAA,1\nACGTNNACGT,1\n")
+        let column = try cli.run("prepare --csv labelled.csv --sequence-column class --label-column class --seed 1 --out d")
+        #expect(column.status != 0 && column.error.contains("no usable row: of 3 rows, 3 have a 'class' with characters other "
+                + "than A/C/G/T (first: line 2, '0')"), "\(column.error)")
+        #expect(!cli.exists("d"))
+        try cli.write("file", "x")
+        let file = try cli.run("prepare --csv labelled.csv --seed 1 --out file/d")
+        #expect(file.status != 0 && file.error.contains("is a file, not a folder") && !file.error.contains("NSCocoaErrorDomain"),
+                "\(file.error)")
+        if FileManager.default.fileExists(atPath: "/sys/kernel") {   // Linux: /sys takes no new entries, even from root
+            let sys = try cli.run("prepare --csv labelled.csv --seed 1 --out /sys/ulmfit-prepare")
+            #expect(sys.status != 0 && sys.error.contains("not allowed to write there") && !sys.error.contains("permission."),
+                    "\(sys.error)")
+        }
+    }
 }
