@@ -117,6 +117,16 @@ public struct LanguageModelJob: CheckedJob {
                                                        seed: trainerOptions.seed, maxBases: data.maxBases)
         }
         corpus.summaries.forEach { logger.info("\($0)") }
+        if corpus.validTokens == 0 {
+            // No validation data: refused when validation was asked for, said out loud otherwise.
+            let why = data.validFraction == 0 ? "data.valid_fraction is 0 (\(config.source(of: "data.valid_fraction")))"
+                : "no chunk of the data drew validation at data.valid_fraction \(data.validFraction) (too little data?)"
+            if config.sources["training.eval_every"] != nil {
+                throw config.error("training.eval_every", "validation every \(config.training.evalEvery ?? 0) steps needs "
+                    + "validation data, but \(why): remove training.eval_every or hold data out")
+            }
+            logger.warning("the run has no validation data: \(why)")
+        }
         let modelConfig: AWDLSTMConfig
         if let resume {
             // The run's sizes with fastai's base dropouts: model.drop_mult (recorded) scales them as before.
@@ -232,10 +242,15 @@ public struct LanguageModelJob: CheckedJob {
             let maxBases = config.dataOptions.maxBases ?? .max
             var bases = 0
             for path in config.data.fasta ?? [] where bases < maxBases {
-                _ = try FastaReader(path: path, policy: .splitAtNonACGT(minLength: 1)).forEachRecord { record in
+                let before = bases
+                let summary = try FastaReader(path: path, policy: .splitAtNonACGT(minLength: 1)).forEachRecord { record in
                     guard bases < maxBases else { return }
                     counter.add(Array(record.sequence.prefix(maxBases - bases)))
                     bases += record.sequence.count
+                }
+                if bases == before {   // named here, not later as "no k-mers" of all the files together
+                    throw DataError(file: path, "no usable sequence: \(summary.records) records, none with A/C/G/T bases "
+                                    + "(headers only, or only N?)")
                 }
             }
         }

@@ -146,6 +146,40 @@ import Testing
         try #require(trained.status == 0, "\(trained.error)")
     }
 
+    /// Class 6: earlier results are not replaced without a word: `prepare` and `scan` refuse a
+    /// folder holding their results unless --overwrite; an --overwrite run that fails before its
+    /// first checkpoint leaves the previous run as it was.
+    @Test func earlierResultsAreKept() throws {
+        let cli = try CLI()
+        try trainClassifier(cli)
+        let again = try cli.run("prepare --csv labelled.csv --seed 2 --out . -q")
+        #expect(again.status != 0 && again.error.contains("holds a prepared dataset (dataset.csv)")
+                && again.error.contains("--overwrite"), "\(again.error)")
+        #expect(try cli.run("prepare --csv labelled.csv --seed 2 --out . --overwrite -q").status == 0)
+        try cli.write("genome.fa", ">chrZ\n" + String(repeating: "ACGTTGCAGATTACA", count: 6) + "\n")
+        let scan = "scan --model c --window 12 --step 4 --out s genome.fa --workers 2 --oversubscribe -q"
+        #expect(try cli.run(scan).status == 0)
+        let track = try cli.data("s/scan.bedGraph")
+        let second = try cli.run(scan)
+        #expect(second.status != 0 && second.error.contains("holds an earlier scan (scan.bedGraph, top.bed, scan.json)"),
+                "\(second.error)")
+        #expect(try cli.data("s/scan.bedGraph") == track)
+        #expect(try cli.run(scan + " --overwrite").status == 0)
+
+        try cli.writeGenome()
+        #expect(try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --out lm").status == 0)
+        let weights = try cli.weights("lm"), summary = try cli.data("lm/summary.json")
+        let diverged = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --lr 1e30 --out lm --overwrite")
+        #expect(diverged.status == 1)
+        #expect(diverged.error.contains("was put back"), "\(diverged.error)")
+        #expect(try cli.weights("lm") == weights && cli.data("lm/summary.json") == summary)
+        #expect(!cli.exists("lm/.replaced"))
+        // A run that succeeds replaces it, and nothing of the old run stays beside it.
+        #expect(try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --max-steps 1 --out lm --overwrite").status == 0)
+        #expect(try cli.read("lm/metrics.jsonl").split(separator: "\n").count == 1)
+        #expect(!cli.exists("lm/.replaced"))
+    }
+
     /// Class 2: inference sizes its buffers to the records there are, and sizes past the memory
     /// are refused up front with the numbers (they ended in "Fatal error: out of memory").
     @Test func inferenceAndBenchSizesAreCheckedAgainstTheMemory() throws {
@@ -184,5 +218,45 @@ import Testing
             #expect(sys.status != 0 && sys.error.contains("not allowed to write there") && !sys.error.contains("permission."),
                     "\(sys.error)")
         }
+    }
+
+    /// Classes 10 and 11: scan checks its output and --plot before scoring, takes samtools
+    /// regions of one chromosome, warns about a region header that does not match its record,
+    /// and refuses a genome it cannot scan; train-lm names an input that gives no sequence.
+    @Test func scanAndTrainCheckBeforeTheWork() throws {
+        let cli = try CLI()
+        try trainClassifier(cli)
+        let body = String(repeating: "ACGTTGCAGATTACA", count: 6)
+        try cli.write("genome.fa", ">chr1:1001-1090\n\(body)\n>chr1:2001-2090\n\(body)\n")
+        let regions = try cli.run("scan --model c --window 12 --step 4 --out s genome.fa --workers 2 --oversubscribe")
+        #expect(regions.status == 0, "\(regions.error)")
+        #expect(try cli.read("s/scan.bedGraph").contains("chr1\t2"))
+        try cli.write("short.fa", ">chr1:1001-1100\n\(body)\n")
+        let short = try cli.run("scan --model c --window 12 --step 4 --out s2 short.fa --workers 2 --oversubscribe")
+        #expect(short.status == 0 && short.error.contains("warning") && short.error.contains("region is 100 bases long"),
+                "\(short.error)")
+        let plot = try cli.run("scan --model c --window 12 --plot chr1 --out s3 genome.fa --workers 2 --oversubscribe")
+        #expect(plot.status != 0 && plot.error.contains("is not a region chr:start-end") && !plot.error.contains("windows/s"),
+                "\(plot.error)")
+        #expect(!cli.exists("s3"))
+        let outFile = try cli.run("scan --model c --window 12 --out genome.fa/x genome.fa --workers 2 --oversubscribe")
+        #expect(outFile.status != 0 && outFile.error.contains("is a file, not a folder"), "\(outFile.error)")
+        try cli.write("header.fa", ">only a header\n")
+        let empty = try cli.run("scan --model c --window 12 --out s4 header.fa --workers 2 --oversubscribe")
+        #expect(empty.status != 0 && empty.error.contains("holds no bases"), "\(empty.error)")
+        let long = try cli.run("scan --model c --window 500 --out s5 genome.fa --workers 2 --oversubscribe")
+        #expect(long.status != 0 && long.error.contains("every record is shorter than the window of 500 bases"), "\(long.error)")
+
+        try cli.writeGenome()
+        try cli.write("n.fa", ">n\nNNNNNNNNNNNNNNNNNNNN\n")
+        for inputs in ["--fasta header.fa", "--fasta genome.fa --fasta header.fa", "--fasta n.fa"] {
+            let result = try cli.run("train-lm \(inputs) \(CLI.tinyLM) --out lm")
+            let file = inputs.split(separator: " ").last!
+            #expect(result.status == 1 && result.error.contains("\(file)") && result.error.contains("no usable sequence"),
+                    "\(inputs): \(result.error)")
+        }
+        let noValid = try cli.run("train-lm --fasta genome.fa \(CLI.tinyLM) --valid-fraction 0 --eval-every 1 --out lm")
+        #expect(noValid.status == 1 && noValid.error.contains("needs validation data"), "\(noValid.error)")
+        #expect(!cli.exists("lm"))
     }
 }
