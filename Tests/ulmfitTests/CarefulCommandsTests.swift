@@ -188,6 +188,11 @@ import Testing
         try cli.write("in.fa", ">r1\nACGTACGTAAGG\n>r2\nGGGGCCCCAAAATTTT\n")
         let predict = try cli.run("predict --model c in.fa --batch 100000000 --workers 2 --oversubscribe -q")
         #expect(predict.status == 0 && predict.stdout.split(separator: "\n").count == 3, "\(predict.error)")
+        // (Class 5 for predict: its --out may not be its input.)
+        let input = try cli.data("in.fa")
+        let over = try cli.run("predict --model c in.fa --out in.fa --workers 2 --oversubscribe -q")
+        #expect(over.status != 0 && over.error.contains("--out in.fa is the input"), "\(over.error)")
+        #expect(try cli.data("in.fa") == input)
         try cli.write("genome.fa", ">chrZ\n" + String(repeating: "ACGTTGCAGATTACA", count: 6) + "\n")
         let scan = try cli.run("scan --model c --window 50000000 --out s genome.fa --workers 2 --oversubscribe")
         #expect(scan.status != 0 && scan.error.contains("are available: lower --batch (256) or --window (50000000 bases"),
