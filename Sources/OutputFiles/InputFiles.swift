@@ -21,13 +21,16 @@ public struct InputFiles: Sendable {
 
     public init() {}
 
-    /// Identifies the input `path`, given by `role` (e.g. `--fasta`).
+    /// `path` as a message names it: after its role (`--fasta g.fa`), or alone for a positional input.
+    static func named(_ path: String, _ role: String) -> String { role.isEmpty ? path : "\(role) \(path)" }
+
+    /// Identifies the input `path`, given by `role` (e.g. `--fasta`; "" for a positional input).
     /// - Throws: `FileConflictError` when it is a file already added.
     public mutating func add(_ path: String, role: String) throws {
         guard let identity = FileIdentity(path: path) else { return }
         if let first = entries.first(where: { $0.identity == identity }) {
-            let how = first.path == path ? "given twice" : "the same file as \(first.role) \(first.path)"
-            throw FileConflictError("\(role) \(path) is \(how): each input is read once (as it is, "
+            let how = first.path == path ? "given twice" : "the same file as \(Self.named(first.path, first.role))"
+            throw FileConflictError("\(Self.named(path, role)) is \(how): each input is read once (as it is, "
                 + "it would be counted twice, and its copy could land in another split): give it once")
         }
         entries.append(Entry(role: role, path: path, identity: identity))
@@ -58,7 +61,8 @@ public struct InputFiles: Sendable {
     public func checkOutput(_ path: String, role: String) throws {
         if let identity = FileIdentity(path: path), let input = entries.first(where: { $0.identity == identity }) {
             let same = input.path == path ? "" : " (\(input.path))"
-            throw FileConflictError("\(role) \(path) is the input \(input.role)\(same): writing it would replace "
+            let which = input.role.isEmpty ? "an input" : "the input \(input.role)"
+            throw FileConflictError("\(Self.named(path, role)) is \(which)\(same): writing it would replace "
                 + "what this command reads; choose another path")
         }
         if let checkpoint = Self.enclosingCheckpoint(of: path) {

@@ -40,7 +40,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let logger = verbosity.logger
         var inputs = InputFiles()
-        try inputs.add(files, role: "input")
+        try inputs.add(files, role: "")
         inputs.addCheckpoints(of: model, role: "--model")
         if let out { try inputs.checkOutput(out, role: "--out") }
         let pool = try RunConfig.resolve(file: nil, overrides: layout.overrides.compactMap { $0 }).makeWorkerPool()

@@ -38,7 +38,7 @@ struct VocabCommand: ParsableCommand {
 
     func run() throws {
         var files = InputFiles()
-        try files.add(inputs, role: "input")
+        try files.add(inputs, role: "")
         try files.checkOutput(out, role: "--out")
         let tokenizer = try KmerTokenizer(k: k, stride: stride)
         var counter = try KmerCounter(tokenizer: tokenizer)
