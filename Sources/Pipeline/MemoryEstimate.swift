@@ -71,7 +71,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// e.g. "--batch 64 or --window 251") and the numbers.
     public func check(lower: String) throws {
         guard let available = MachineMemory.availableBytes(), total > available else { return }
-        throw MemoryTooLarge(message: "needs \(self), but \(Self.format(available)) are available: lower \(lower)")
+        throw MemoryTooLarge(message: "this needs \(self), but \(Self.format(available)) are available: lower \(lower)")
     }
 
     /// DropConnect masks and effective matrices, both packed forms of each W_hh, embedding mask.

@@ -200,6 +200,9 @@ import Testing
         #expect(!cli.exists("s"))
         let bench = try cli.run("bench step --preset tiny --batch 10000000 --workers 1 --oversubscribe")
         #expect(bench.status != 0 && bench.error.contains("are available: lower --batch (10000000)"), "\(bench.error)")
+        let benchPredict = try cli.run("bench predict --preset tiny --batch 10000000 --no-scan --workers 1 --oversubscribe")
+        #expect(benchPredict.status != 0 && benchPredict.error.contains("are available: lower --batch (10000000)"),
+                "\(benchPredict.error)")
     }
 
     /// Classes 8 and 9: prepare says what is wrong in words, with the line, and leaves nothing behind.
