@@ -78,7 +78,7 @@ struct PrepareCommand: ParsableCommand {
         try OutputFile.checkCanCreateDirectory(out, wanted: "the dataset's folder (--out)")
         let path = out.hasSuffix("/") ? out + "dataset.csv" : out + "/dataset.csv"
         if !overwrite, FileManager.default.fileExists(atPath: path) {
-            throw ValidationError("--out \(out) holds a prepared dataset (dataset.csv): choose another folder, or pass "
+            throw FileConflictError("--out \(out) holds a prepared dataset (dataset.csv): choose another folder, or pass "
                 + "--overwrite to replace it")
         }
         var preparation = DatasetPreparation()

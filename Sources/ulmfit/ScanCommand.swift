@@ -52,7 +52,7 @@ struct ScanCommand: ParsableCommand {
         try GenomeScan.checkOutput(out, plot: plot)
         let earlier = GenomeScan.outputFiles.filter { FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent($0)) }
         if !overwrite, !earlier.isEmpty {
-            throw ValidationError("--out \(out) holds an earlier scan (\(earlier.joined(separator: ", "))): choose another "
+            throw FileConflictError("--out \(out) holds an earlier scan (\(earlier.joined(separator: ", "))): choose another "
                 + "folder, or pass --overwrite to replace it")
         }
         let pool = try RunConfig.resolve(file: nil, overrides: layout.overrides.compactMap { $0 }).makeWorkerPool()
