@@ -22,14 +22,24 @@ struct CSVReader {
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { return }
             if positions == nil, line.hasPrefix("\u{FEFF}") { line.removeFirst() }   // a byte-order mark (Excel)
             let fields = CSVReader.split(line)
+            if let open = fields.firstIndex(where: { $0.first == "\"" && ($0.count < 2 || $0.last != "\"") }) {
+                // A quote that does not close in its field: an unterminated quote, or a comma inside
+                // quotes (which this reader does not take). Said with its line, never read as data.
+                throw DataError(file: path, line: number, "column \(open + 1) opens a quote that does not close before "
+                                + "the next comma or the end of the line: \(MessageExcerpt.quoted(fields[open]))")
+            }
             guard let columnsAt = positions else {
                 let names = fields.map { $0.trimmingSpaces().lowercased() }
                 header = names
                 positions = try columns.map { column in
                     let accepted = ([column] + (alternatives[column] ?? [])).map { $0.lowercased() }
                     guard let at = names.firstIndex(where: { accepted.contains($0) }) else {
-                        throw DataError(file: path, line: number, field: column,
-                                        "header row must name a '\(accepted.joined(separator: "' or '"))' column; found \(names.map { "'\($0)'" }.joined(separator: ", "))")
+                        let wanted = "header row must name a '\(accepted.joined(separator: "' or '"))' column"
+                        guard MessageExcerpt.isText(Substring(line)) else {   // a binary file: never its bytes in the message
+                            throw DataError(file: path, line: number, field: column, "\(wanted); the first line is "
+                                + "\(bytes.count) bytes that are not text: is this a CSV (or FASTA) file?")
+                        }
+                        throw DataError(file: path, line: number, field: column, "\(wanted); found \(MessageExcerpt.list(names))")
                     }
                     return at
                 }

@@ -92,6 +92,7 @@ public struct DatasetPreparation: Sendable {
         var rows = 0
         var kept: [Int32: Int] = [:], nonACGT: [Int32: Int] = [:], dups: [Int32: Int] = [:]
         var splitRows: [DatasetSplit: Int] = [:]
+        var firstNonACGT: (line: Int, sequence: Substring)?   // named in the report: no row vanishes without its reason
         let header = try CSVReader(path: path).forEachRow(
             columns: names, alternatives: columns.label == nil ? ["class": ["label"]] : [:]
         ) { fields, line in
@@ -117,9 +118,17 @@ public struct DatasetPreparation: Sendable {
                 dups[label, default: 0] += 1
             } else {
                 nonACGT[label, default: 0] += 1
+                if firstNonACGT == nil { firstNonACGT = (line, fields[0]) }
             }
         }
         guard rows > 0 else { throw DataError(file: path, "no data rows after the header") }
+        let first = firstNonACGT.map { " (first: line \($0.line), \(MessageExcerpt.quoted($0.sequence)))" } ?? ""
+        if kept.isEmpty {
+            let skipped = nonACGT.values.reduce(0, +), duplicates = dups.values.reduce(0, +)
+            throw DataError(file: path, field: sequenceColumn, "no usable row: of \(rows) rows, \(skipped) have a "
+                            + "'\(sequenceColumn)' with characters other than A/C/G/T\(first) and \(duplicates) repeat an "
+                            + "earlier sequence; is '\(sequenceColumn)' the column of the DNA sequences?")
+        }
         func byLabel(_ counts: [Int32: Int]) -> String {
             counts.isEmpty ? "0" : counts.sorted { $0.key > $1.key }.map { "\($0.value) (label \($0.key))" }.joined(separator: ", ")
         }
@@ -129,6 +138,9 @@ public struct DatasetPreparation: Sendable {
                 + DatasetSplit.allCases.map { "\($0.rawValue) \(splitRows[$0] ?? 0)" }.joined(separator: ", ") + " rows"
         } else if header.contains("split") {
             line += "; column 'split' not used: the splits are drawn with the seed (--split-column split keeps them)"
+        }
+        if let firstNonACGT {   // its own line, before the file's counts: which row was dropped as non-ACGT
+            report.append("\(path):\(firstNonACGT.line): the first row skipped as non-ACGT: \(MessageExcerpt.quoted(firstNonACGT.sequence))")
         }
         report.append(line)
     }

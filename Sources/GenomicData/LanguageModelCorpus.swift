@@ -60,6 +60,12 @@ public struct LanguageModelCorpus: Sendable {
                 }
             }
             corpus.summaries.append("\(summary)")
+            let reachedMax = maxBases.map { corpus.bases >= $0 } ?? false
+            if summary.kept == 0 && !reachedMax {   // every file given is read: one that gives nothing is a mistake
+                throw DataError(file: path, "no usable sequence: \(summary.records) records, \(summary.skippedEmpty) without "
+                                + "bases, \(summary.skippedShortSegments) A/C/G/T stretches shorter than \(minSegment) bases "
+                                + "(headers only, or only N?)")
+            }
         }
         guard corpus.trainTokens > 0 else {
             throw DataError(file: paths.first, "no ACGT sequence long enough to train on")

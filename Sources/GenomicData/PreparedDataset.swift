@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// A classification dataset split into train, valid and test: what `ulmfit prepare` writes and
 /// the classifier trainer reads.
@@ -29,7 +30,6 @@ public struct PreparedDataset: Equatable, Sendable, CustomStringConvertible {
     /// Writes the CSV atomically: into a temporary file in the same folder, then renamed, so a
     /// file at `path` is always complete. Creates the folder if needed.
     public func write(to path: String) throws {
-        let url = URL(fileURLWithPath: path)
         var text = PreparedDataset.header + "\n"
         for split in DatasetSplit.allCases {
             let part = self[split]
@@ -38,21 +38,9 @@ public struct PreparedDataset: Equatable, Sendable, CustomStringConvertible {
                 text += ",\(label),\(split.rawValue)\n"
             }
         }
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
-                                                    withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw DataError(file: path, "cannot write dataset: \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw DataError(file: path, "cannot move the finished file into place: \(reason)")
-        }
+        // OutputFile: errors in words with the path (a full disk, no permission), never a raw
+        // Foundation error, and the folder is created only when the file is written.
+        try OutputFile.write(text, to: path, wanted: "the prepared dataset")
     }
 
     /// Reads a file written by `write(to:)`. Errors name the file and line: wrong column count,

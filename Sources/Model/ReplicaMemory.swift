@@ -46,3 +46,17 @@ extension ClassifierHead {
         return 4 * (5 * nd * F + F + 5 * nd * K + K + nd * C)
     }
 }
+
+extension ClassifierForward {
+    /// Bytes one inference replica allocates for `b` sequences of up to `L` tokens (the buffers
+    /// of `init`, the head included), in Double so that huge settings give a number to refuse.
+    public static func allocatedBytes(parameters p: ClassifierParameters, sequences b: Int, steps L: Int,
+                                      timeChunk: Int = 16) -> Double {
+        let c = p.encoder.config
+        let (bd, Ld, E) = (Double(b), Double(L), Double(c.embeddingSize))
+        let widest = Double(max(c.embeddingSize, c.hiddenSize)), chunk = Double(min(timeChunk, L))
+        let floats = Ld * bd * E + 2 * (Ld + 1) * bd * widest + (chunk + 1) * bd * widest + chunk * bd * 4 * widest
+            + bd * 3 * E + bd * E
+        return 4 * floats + ClassifierHead.allocatedBytes(parameters: p, capacity: b)
+    }
+}

@@ -34,7 +34,7 @@ public enum OutputFile {
     public static func checkCanCreateDirectory(_ path: String, wanted: String = "the results folder") throws {
         var existing = path
         while !exists(existing) {
-            let parent = (existing as NSString).deletingLastPathComponent
+            let parent = PathParent.of(existing)
             if parent == existing || parent.isEmpty { existing = "."; break }
             existing = parent
         }
@@ -54,7 +54,7 @@ public enum OutputFile {
     /// sees a partial file, and a crash or a full disk leaves the previous file as it was; the
     /// temporary file a killed writer left behind is removed by the next write of `path`.
     public static func write(_ data: Data, to path: String, wanted: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathParent.of(path)
         if !folder.isEmpty { try makeDirectory(folder, wanted: "the folder of \(wanted)") }
         let name = (path as NSString).lastPathComponent
         removeStalePartials(of: name, in: folder.isEmpty ? "." : folder)
@@ -79,7 +79,7 @@ public enum OutputFile {
 
     /// Creates (or truncates) `path` for a log that grows line by line (the folder is created if missing).
     public static func createLog(_ path: String, wanted: String) throws -> AppendingFile {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathParent.of(path)
         if !folder.isEmpty { try makeDirectory(folder, wanted: "the folder of \(wanted)") }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }
@@ -89,7 +89,7 @@ public enum OutputFile {
     /// Reopens the log `path` to continue it: keeps its first `bytes` bytes, drops the rest, and
     /// appends after them (a missing file starts empty; the folder is created if missing).
     public static func continueLog(_ path: String, keepingBytes bytes: Int, wanted: String) throws -> AppendingFile {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathParent.of(path)
         if !folder.isEmpty { try makeDirectory(folder, wanted: "the folder of \(wanted)") }
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw OutputError(path: path, wanted: wanted, errno: errno) }

@@ -29,7 +29,8 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
         case let .noSuchUnit(location, unit, index, count):
             let have = count == 0 ? "none" : "\(unit.rawValue):0-\(count - 1)"
             return "location \"\(location)\": \(unit.rawValue):\(index) does not exist; "
-                + "this machine has \(count) \(unitNoun(unit, count)) (\(have))"
+                + "this machine has \(count) \(unit == .numa ? (count == 1 ? "NUMA node" : "NUMA nodes") : unitNoun(unit, count)) "
+                + "(\(have))"
         case let .emptyList(text):
             return "location list \"\(text)\" names no units; give e.g. core:0-3, pu:0,2 or numa:0"
         case let .malformedList(text, reason):

@@ -42,6 +42,7 @@ public struct ClassifierJob: CheckedJob {
         guard let datasetPath = config.data.dataset else {
             throw RunConfigError(source: .builtIn, "give a prepared dataset (--dataset or data.dataset; see ulmfit prepare)")
         }
+        _ = try JobChecks.inputFiles(config)
         var keys = ConfigSchema.keys.filter { Self.uses.contains($0.path) }
         let omitted: Set<String> = config.data.encoder != nil
             ? ["data.vocab", "data.k", "data.stride", "model.emb", "model.hidden", "model.layers"] : ["data.encoder"]
@@ -133,6 +134,11 @@ public struct ClassifierJob: CheckedJob {
             throw config.error("classifier.batch", "the train split of \(ConfigPath.display(dataset)) has \(trainCount) "
                 + "sequences, fewer than one batch of \(B): use a batch of at most \(max(trainCount, 1))")
         }
+        let run = config.classifierRunOptions(out: "")
+        for stage in run.stages {
+            _ = try JobChecks.plannedSteps(config, epochsKey: "classifier.epochs", epochs: stage.epochs,
+                                           stepsPerEpoch: trainCount / B, maxSteps: run.maxStepsPerStage)
+        }
         let shards = try JobChecks.shardCount(config, section: "classifier", batch: B,
                                               deterministicShards: trainer.deterministicShards, workers: workers)
         let parameters = ClassifierParameters(config: modelConfig, classCount: data.classCount)
@@ -146,15 +152,18 @@ public struct ClassifierJob: CheckedJob {
     /// `group`: see `LanguageModelJob.run` (rank 0 alone writes).
     public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                     command: String = "ulmfit train-classifier", logger: Logger) throws -> ClassifierRunSummary {
-        let pool = try start(section: "classifier", batch: trainerOptions.batchSize,
+        let (pool, lock) = try start(section: "classifier", batch: trainerOptions.batchSize,
                              deterministicShards: trainerOptions.deterministicShards,
                              data: DataFingerprint(items: data[.train].sequences, labels: data[.train].labels), mode: mode, group: group, command: command, logger: logger)
+        defer { lock?.release() }   // held while the run writes: one writer per folder
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
-        let summary = try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
-                                        trainerOptions: trainerOptions, options: options, pool: pool,
-                                        initialParameters: initialParameters, resume: resume, stop: stop,
-                                        group: group, log: { logger.info("\($0)") })
+        let summary = try replacingPrevious(group: group, logger: logger) {
+            try runClassifier(data: data, vocabulary: vocabulary, config: modelConfig,
+                              trainerOptions: trainerOptions, options: options, pool: pool,
+                              initialParameters: initialParameters, resume: resume, stop: stop,
+                              group: group, log: { logger.info("\($0)") })
+        }
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "sequences": summary.sequences,
                                      "seconds": summary.seconds]
         if let v = summary.validation.last?.evaluation {

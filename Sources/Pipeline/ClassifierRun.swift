@@ -92,8 +92,12 @@ public func runClassifier(data: EncodedClassificationData, vocabulary: Vocabular
     }
     try options.checkpoints.validate()
     data.warnings.forEach { log("warning: \($0)") }
-    let stageSteps = options.stages.map { min(options.maxStepsPerStage ?? .max, $0.epochs * stepsPerEpoch) }
-    let totalSteps = stageSteps.reduce(0, +)
+    // Saturating: a step count past Int.max (refused by the job's checks unless max steps end it) never traps.
+    let stageSteps = options.stages.map { stage in
+        let (steps, overflow) = stage.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        return min(options.maxStepsPerStage ?? .max, overflow ? .max : steps)
+    }
+    let totalSteps = stageSteps.reduce(0) { let (sum, overflow) = $0.addingReportingOverflow($1); return overflow ? .max : sum }
     let fingerprint = DataFingerprint(items: train.sequences, labels: train.labels)
     if let resume {
         try resume.check(data: fingerprint, what: "train split")

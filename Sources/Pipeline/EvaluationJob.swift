@@ -33,7 +33,14 @@ public struct EvaluationJob {
         guard let datasetPath = config.data.dataset else {
             throw RunConfigError(source: .builtIn, "give a prepared dataset (--dataset or data.dataset)")
         }
+        var files = try JobChecks.inputFiles(config)
+        files.addCheckpoints(of: model, role: "--model")
         if let out {
+            do {
+                try files.checkOutputs(in: out, ["\(split.rawValue).json", "\(split.rawValue)-predictions.csv"], role: "--out")
+            } catch let error as FileConflictError {
+                throw RunConfigError(source: .flag("--out"), error.message)
+            }
             do {
                 try OutputFile.checkCanCreateDirectory(out)
             } catch let error as OutputError {

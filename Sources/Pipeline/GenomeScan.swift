@@ -63,7 +63,8 @@ public enum GenomeScan {
     /// - Parameter log: progress lines.
     /// - Throws: `DataError` for unreadable input or two records of one name; classifier errors.
     public static func run(genome: String, classifier: SequenceClassifier, encoder: KmerEncoder, options: Options,
-                           outDirectory: String, log: (String) -> Void = { print($0) }) throws -> Summary {
+                           outDirectory: String, log: (String) -> Void = { print($0) },
+                           warn: (String) -> Void = { print("warning: \($0)") }) throws -> Summary {
         guard classifier.classCount == 2 else {
             throw DataError(file: genome, "scan needs a two-class (promoter / non-promoter) classifier; this one has "
                             + "\(classifier.classCount) classes")
@@ -72,21 +73,35 @@ public enum GenomeScan {
             throw DataError(field: "window", "window \(options.window) must be at least k = \(encoder.tokenizer.k), "
                             + "step \(options.step) and batch \(options.batch) at least 1, top \(options.top) at least 0")
         }
+        // Everything about the output is checked before the genome is scored: the folder can be
+        // written and the --plot region is one.
+        try checkOutput(outDirectory, plot: options.plot)
         var summary = Summary()
         summary.window = options.window
         summary.step = options.step
         var tracks: [Track] = []
-        var names: [String: Int] = [:]
+        // Per name, the stretches already placed (0-based half-open) and their record numbers:
+        // samtools faidx regions of one chromosome are ordinary input, overlapping ones are not.
+        var placed: [String: [(start: Int, end: Int, record: Int)]] = [:]
         let start = Date()
         try FastaReader(path: genome, policy: .everyRecord).forEachRecord { record in
             let (chrom, offset) = region(header: record.header, index: summary.records)
             summary.records += 1
             summary.bases += record.sequence.count
-            if let first = names[chrom] {
-                throw DataError(file: genome, "records \(first) and \(summary.records) are both named \(chrom): "
-                                + "a track needs one record per name")
+            let span = (start: offset, end: offset + record.sequence.count, record: summary.records)
+            if let other = placed[chrom, default: []].first(where: { $0.start < span.end && span.start < $0.end }) {
+                throw DataError(file: genome, "records \(other.record) and \(summary.records) are both named \(chrom) and "
+                                + "cover the same bases (\(other.start + 1)-\(other.end) and \(span.start + 1)-\(span.end)): "
+                                + "a track needs each base once")
             }
-            names[chrom] = summary.records
+            placed[chrom, default: []].append(span)
+            if let declared = parseRegion(record.header.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""),
+               declared.end - declared.start != record.sequence.count {
+                warn("record \(summary.records) (\(record.header.prefix(60))) holds \(record.sequence.count) bases, but its "
+                     + "header's region is \(declared.end - declared.start) bases long: the track is placed from "
+                     + "\(declared.start + 1) and \(record.sequence.count > declared.end - declared.start ? "runs past" : "stops before") "
+                     + "the region's end \(declared.end)")
+            }
             let scores = try score(record.sequence, classifier: classifier, encoder: encoder, options: options,
                                    summary: &summary)
             if scores.isEmpty { summary.recordsShorterThanWindow += 1 }
@@ -98,22 +113,41 @@ public enum GenomeScan {
         }
         summary.seconds = Date().timeIntervalSince(start)
         summary.windowsPerSecond = Double(summary.windows) / max(summary.seconds, 1e-9)
-        tracks.sort { $0.chrom.utf8.lexicographicallyPrecedes($1.chrom.utf8) }
+        if summary.bases == 0 {
+            throw DataError(file: genome, "holds no bases (\(summary.records) record\(summary.records == 1 ? "" : "s")): nothing to scan")
+        }
+        if summary.recordsShorterThanWindow == summary.records {
+            let longest: Int = placed.values.joined().map { $0.end - $0.start }.max() ?? 0
+            throw DataError(file: genome, field: "window", "every record is shorter than the window of \(options.window) "
+                            + "bases (the longest has \(longest)): use a window of at most \(longest)")
+        }
+        tracks.sort { ($0.chrom.utf8.lexicographicallyPrecedes($1.chrom.utf8)) || ($0.chrom == $1.chrom && $0.offset < $1.offset) }
 
+        // The chart first: a region with no scored window fails before any file is written.
+        let top = topWindows(tracks, options: options)
+        let svg: SVGLineChart? = try options.plot.map { try chart(tracks, top: top, region: $0, options: options, source: genome) }
         try OutputFile.makeDirectory(outDirectory, wanted: "the scan's folder (--out)")
         try OutputFile.write(bedGraph(tracks, options: options, source: genome), to: path(outDirectory, "scan.bedGraph"),
                              wanted: "the scan track")
-        let top = topWindows(tracks, options: options)
         try OutputFile.write(topBED(top, tracks: tracks, options: options), to: path(outDirectory, "top.bed"),
                              wanted: "the top windows")
-        if let plot = options.plot {
-            try chart(tracks, top: top, region: plot, options: options, source: genome)
-                .write(to: path(outDirectory, "scan.svg"))
-        }
+        try svg?.write(to: path(outDirectory, "scan.svg"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try OutputFile.write(encoder.encode(summary), to: path(outDirectory, "scan.json"), wanted: "the scan summary")
         return summary
+    }
+
+    /// The files a scan writes into its folder.
+    public static let outputFiles = ["scan.bedGraph", "top.bed", "scan.json", "scan.svg"]
+
+    /// Refuses, before any work, an output folder that cannot be written and a `--plot` that is
+    /// not a region `chr:start-end`.
+    public static func checkOutput(_ outDirectory: String, plot: String?) throws {
+        if let plot, parseRegion(plot) == nil {
+            throw DataError(field: "plot", "\(plot) is not a region chr:start-end (1-based, e.g. chr22:20000001-20100000)")
+        }
+        try OutputFile.checkCanCreateDirectory(outDirectory, wanted: "the scan's folder (--out)")
     }
 
     /// The record's chromosome name and position offset: `chr:start-end` headers (1-based

@@ -26,6 +26,31 @@ enum JobChecks {
         }
     }
 
+    /// The input files the config names, identified before anything is read (`InputFiles`): the
+    /// same file under two names (a relative and an absolute path, a symbolic link) is refused,
+    /// naming both keys and their sources. Model folders (`data.init_from`, `data.encoder`) are
+    /// identified file by file, so that nothing may be written over them.
+    static func inputFiles(_ config: RunConfig) throws -> InputFiles {
+        var files = InputFiles()
+        let d = config.data
+        let lists: [(String, [String]?)] = [("data.fasta", d.fasta), ("data.csv", d.csv), ("data.positive", d.positive),
+                                            ("data.negative", d.negative), ("data.dataset", d.dataset.map { [$0] }),
+                                            ("data.vocab", d.vocab.map { [$0] })]
+        for (key, paths) in lists {
+            for path in paths ?? [] {
+                do {
+                    try files.add(path, role: key)
+                } catch let error as FileConflictError {
+                    throw config.error(key, error.message)
+                }
+            }
+        }
+        for (key, path) in [("data.init_from", d.initFrom), ("data.encoder", d.encoder)] {
+            if let path { files.addCheckpoints(of: path, role: key) }
+        }
+        return files
+    }
+
     /// Plans the worker layout on this machine, within this process's share of it (`node`: one of
     /// several processes a launcher put on the node); an impossible one names the layout key at fault.
     static func planLayout(_ config: RunConfig, node: NodeShare = .whole) throws -> (Topology, WorkerLayout) {
@@ -63,10 +88,32 @@ enum JobChecks {
         return shards
     }
 
+    /// The optimizer steps of `epochs` epochs of `stepsPerEpoch` (at most `maxSteps`), counted
+    /// without overflow: a count past `Int.max` with no `max_steps` to end it is refused, naming
+    /// the epochs' source and the most epochs that can be counted.
+    static func plannedSteps(_ config: RunConfig, epochsKey: String, epochs: Int, stepsPerEpoch: Int,
+                             maxSteps: Int?) throws -> Int {
+        let (steps, overflow) = epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        guard overflow else { return min(maxSteps ?? .max, steps) }
+        guard let maxSteps else {
+            throw config.error(epochsKey, "\(epochs) epochs of \(stepsPerEpoch) steps are more steps than can be counted "
+                + "(at most \(Int.max / max(stepsPerEpoch, 1)) epochs): lower it, or set a max_steps")
+        }
+        return maxSteps
+    }
+
     /// Refuses a run whose estimated memory exceeds what the machine has available.
     static func checkMemory(_ estimate: MemoryEstimate, _ config: RunConfig, keys: [String], logger: Logger) throws {
         logger.debug("memory: \(estimate)")
         guard let available = MachineMemory.availableBytes(), estimate.total > available else { return }
+        if estimate.shared > available {
+            // The weights and optimizer state alone do not fit: no batch or window makes this run fit.
+            let sizes = ["model.emb", "model.hidden", "model.layers"]
+            let named = sizes.map { "\($0) \(config.source(of: $0) == .builtIn ? "(default)" : "from \(config.source(of: $0))")" }
+            throw config.error(sizes[1], "the run needs \(estimate), but \(MemoryEstimate.format(available)) are available, "
+                + "and the model's weights and optimizer state alone need \(MemoryEstimate.format(estimate.shared)): no batch "
+                + "or window fits; lower " + named.joined(separator: ", ") + " (or use a smaller vocabulary)")
+        }
         let named = keys.map { "\($0) \(config.source(of: $0) == .builtIn ? "(default)" : "from \(config.source(of: $0))")" }
         throw config.error(keys[0], "the run needs \(estimate), but \(MemoryEstimate.format(available)) are available: "
             + "lower " + named.joined(separator: " or "))

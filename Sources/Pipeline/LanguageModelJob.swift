@@ -62,6 +62,7 @@ public struct LanguageModelJob: CheckedJob {
             throw RunConfigError(source: .builtIn, "give genome FASTA files (--fasta or data.fasta) or a prepared dataset "
                 + "(--dataset or data.dataset)")
         }
+        _ = try JobChecks.inputFiles(config)
         // With a dataset, valid_fraction is the held-out share of train+valid; it does not apply to a
         // dataset's own train/valid split.
         let heldOut = d.dataset != nil && config.dataOptions.lmSplits == .trainAndValid
@@ -116,6 +117,16 @@ public struct LanguageModelJob: CheckedJob {
                                                        seed: trainerOptions.seed, maxBases: data.maxBases)
         }
         corpus.summaries.forEach { logger.info("\($0)") }
+        if corpus.validTokens == 0 {
+            // No validation data: refused when validation was asked for, said out loud otherwise.
+            let why = data.validFraction == 0 ? "data.valid_fraction is 0 (\(config.source(of: "data.valid_fraction")))"
+                : "no chunk of the data drew validation at data.valid_fraction \(data.validFraction) (too little data?)"
+            if config.sources["training.eval_every"] != nil {
+                throw config.error("training.eval_every", "validation every \(config.training.evalEvery ?? 0) steps needs "
+                    + "validation data, but \(why): remove training.eval_every or hold data out")
+            }
+            logger.warning("the run has no validation data: \(why)")
+        }
         let modelConfig: AWDLSTMConfig
         if let resume {
             // The run's sizes with fastai's base dropouts: model.drop_mult (recorded) scales them as before.
@@ -166,15 +177,18 @@ public struct LanguageModelJob: CheckedJob {
     ///     they agree before rank 0 alone writes anything, then train together.
     public func run(mode: RunFolder.Mode, stop: StopRequest? = nil, group: ProcessGroup = SingleProcess(),
                     command: String = "ulmfit train-lm", logger: Logger) throws -> LanguageModelRunSummary {
-        let pool = try start(section: "training", batch: trainerOptions.batchSize,
+        let (pool, lock) = try start(section: "training", batch: trainerOptions.batchSize,
                              deterministicShards: trainerOptions.deterministicShards,
                              data: DataFingerprint(items: corpus.train), mode: mode, group: group, command: command, logger: logger)
+        defer { lock?.release() }   // held while the run writes: one writer per folder
         var options = runOptions
         options.runConfig = resolved.json(keys: resolvedKeys)
-        let summary = try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
-                                           trainerOptions: trainerOptions, options: options, pool: pool,
-                                           initialParameters: initialParameters, resume: resume, stop: stop,
-                                           group: group, log: { logger.info("\($0)") })
+        let summary = try replacingPrevious(group: group, logger: logger) {
+            try runLanguageModel(corpus: corpus, vocabulary: vocabulary, config: modelConfig,
+                                 trainerOptions: trainerOptions, options: options, pool: pool,
+                                 initialParameters: initialParameters, resume: resume, stop: stop,
+                                 group: group, log: { logger.info("\($0)") })
+        }
         var fields: [String: Any] = ["command": command, "steps": summary.steps, "tokens": summary.tokens,
                                      "seconds": summary.seconds, "tokens_per_s": summary.tokensPerSecond]
         if let last = summary.validation.last {
@@ -214,7 +228,9 @@ public struct LanguageModelJob: CheckedJob {
         let memory = MemoryEstimate.languageModel(config: modelConfig, batch: B, bptt: T, shards: shards, workers: workers)
         try JobChecks.checkMemory(memory, config, keys: ["training.batch", "training.bptt"], logger: logger)
         let windows = (streamLength + T - 1) / T
-        return (memory, min(run.maxSteps ?? .max, run.epochs * windows))
+        let steps = try JobChecks.plannedSteps(config, epochsKey: "training.epochs", epochs: run.epochs,
+                                               stepsPerEpoch: windows, maxSteps: run.maxSteps)
+        return (memory, steps)
     }
 
     /// Counts k-mers of the training input (FASTA, or the dataset's train split) into a vocabulary.
@@ -226,10 +242,15 @@ public struct LanguageModelJob: CheckedJob {
             let maxBases = config.dataOptions.maxBases ?? .max
             var bases = 0
             for path in config.data.fasta ?? [] where bases < maxBases {
-                _ = try FastaReader(path: path, policy: .splitAtNonACGT(minLength: 1)).forEachRecord { record in
+                let before = bases
+                let summary = try FastaReader(path: path, policy: .splitAtNonACGT(minLength: 1)).forEachRecord { record in
                     guard bases < maxBases else { return }
                     counter.add(Array(record.sequence.prefix(maxBases - bases)))
                     bases += record.sequence.count
+                }
+                if bases == before {   // named here, not later as "no k-mers" of all the files together
+                    throw DataError(file: path, "no usable sequence: \(summary.records) records, none with A/C/G/T bases "
+                                    + "(headers only, or only N?)")
                 }
             }
         }

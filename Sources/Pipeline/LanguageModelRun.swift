@@ -78,7 +78,8 @@ public func runLanguageModel(corpus: LanguageModelCorpus, vocabulary: Vocabulary
     try options.checkpoints.validate()
     let firstEpoch = try LanguageModelBatches(documents: corpus.train, batchSize: B, bptt: T, shuffle: (seed, 0))
     let stepsPerEpoch = firstEpoch.windowCount
-    let totalSteps = min(options.maxSteps ?? .max, options.epochs * stepsPerEpoch)
+    let (planned, overflow) = options.epochs.multipliedReportingOverflow(by: stepsPerEpoch)   // never a trap
+    let totalSteps = min(options.maxSteps ?? .max, overflow ? .max : planned)
     guard totalSteps > 0 else { throw TrainingError.invalidLayout("no training step to run (epochs \(options.epochs), max steps \(options.maxSteps ?? 0))") }
     let data = DataFingerprint(items: corpus.train)
     if let resume {

@@ -58,6 +58,22 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
                               perShard: replica + tokens + 4 * P, shards: shards, workers: workers)
     }
 
+    /// Inference (`predict`, `scan`, `bench predict`): the weights once, and on every worker a
+    /// forward replica for `batch` sequences of up to `maxLength` tokens and their token buffer.
+    public static func inference(parameters: ClassifierParameters, batch: Int, maxLength: Int, workers: Int) -> MemoryEstimate {
+        let P = Double(parameters.layout.count + parameters.statisticsCount)
+        let replica = ClassifierForward.allocatedBytes(parameters: parameters, sequences: batch, steps: maxLength)
+        let tokens = 4 * Double(batch) * Double(maxLength) + 4 * Double(batch)
+        return MemoryEstimate(shared: 4 * P, perShard: replica + tokens, shards: workers, workers: workers)
+    }
+
+    /// Refuses `estimate` when it exceeds the memory available, naming what to lower (`lower`,
+    /// e.g. "--batch 64 or --window 251") and the numbers.
+    public func check(lower: String) throws {
+        guard let available = MachineMemory.availableBytes(), total > available else { return }
+        throw MemoryTooLarge(message: "this needs \(self), but \(Self.format(available)) are available: lower \(lower)")
+    }
+
     /// DropConnect masks and effective matrices, both packed forms of each W_hh, embedding mask.
     private static func weightDrop(_ c: AWDLSTMConfig) -> Double {
         let recurrent = (0 ..< c.layerCount).reduce(0.0) { acc, l in
@@ -66,4 +82,10 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         }
         return 4 * (4 * recurrent + Double(c.vocabSize))
     }
+}
+
+/// An estimate past the memory available, refused before anything is allocated.
+public struct MemoryTooLarge: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
 }

@@ -102,7 +102,29 @@ public struct ModelCheckpoint: Sendable {
                                     tensors: manifest.parameters.tensors, step: manifest.step, params: params,
                                     statistics: statistics, path: checkpoint.path, resolution: resolved.summary)
         try model.validate(against: model.expectedLayout)
+        try model.checkFinite()
         return model
+    }
+
+    /// Refuses weights or statistics that are not finite (NaN, infinity), naming the tensor: such a
+    /// model is useless to start from, score with or export, and said so at load rather than as a
+    /// "diverged" run later.
+    func checkFinite() throws {
+        for t in tensors {
+            let count = t.shape.reduce(1, *)
+            guard t.offset >= 0, t.offset + count <= params.count else { continue }
+            let values = params[t.offset ..< t.offset + count]
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                let n = values.lazy.filter { !$0.isFinite }.count
+                throw CheckpointError(file: manifestPath, field: "params", "tensor '\(t.name)' holds \(n) non-finite "
+                    + "value\(n == 1 ? "" : "s") (\(params[bad]) at index \(bad - t.offset)): the run that wrote this "
+                    + "checkpoint had diverged; use an earlier checkpoint of it")
+            }
+        }
+        if let bad = statistics.firstIndex(where: { !$0.isFinite }) {
+            throw CheckpointError(file: manifestPath, field: Self.statisticsTensor, "holds a non-finite value "
+                + "(\(statistics[bad]) at index \(bad)): use an earlier checkpoint of this run")
+        }
     }
 
     /// The parameter layout of the model this checkpoint describes.

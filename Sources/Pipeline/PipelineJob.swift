@@ -57,6 +57,7 @@ public struct PipelineJob {
         for key in ["data.init_from", "data.encoder"] where config.sources[key] != nil {
             throw config.error(key, "ulmfit run sets \(key) itself (to the previous stage's model): remove it")
         }
+        _ = try JobChecks.inputFiles(config)
         out = config.out ?? ConfigPath.resolve(defaultOut)
         try Self.checkFolder(out, config: config, mode: mode)
     }
@@ -129,7 +130,18 @@ public struct PipelineJob {
         let pretrain = try LanguageModelJob(config: stageConfig(.pretrain, dataset: datasetPath), mode: .overwrite, logger: logger)
         try preflight(prepared, datasetPath: datasetPath, pretrain: pretrain, workers: layout.workerCount, logger: logger)
 
-        try RunFolder.prepare(out, mode: mode == .overwrite ? .overwrite : .fresh)
+        let lock = try RunFolder.prepare(out, mode: mode == .overwrite ? .overwrite : .fresh)
+        var finished = false
+        defer {
+            // --overwrite set the previous pipeline aside: put it back if no stage got as far as a checkpoint.
+            if !finished, !Stage.allCases.contains(where: { RunFolder.hasCheckpoint(path($0.rawValue)) }),
+               RunFolder.restoreReplaced(out) {
+                let note = "the run failed before its first checkpoint: the previous run in \(ConfigPath.display(out)) "
+                    + "was put back (--overwrite replaces it only once the new run has a checkpoint)"
+                logger.warning("\(note)")
+            }
+            lock.release()
+        }
         let resolved = resolvedPipelineConfig(workers: layout.workerCount)
         try resolved.write(keys: pipelineKeys, to: path("config.yaml"),
                            header: String(Self.header.dropFirst(2).dropLast()) + "\n"
@@ -222,6 +234,8 @@ public struct PipelineJob {
         }
         try JobChecks.writeSummary(["command": "ulmfit run", "test_accuracy": result.accuracy,
                                     "test_mcc": result.mcc.isFinite ? result.mcc : NSNull()], to: out)
+        finished = true
+        RunFolder.discardReplaced(out)
         return result
     }
 
@@ -315,13 +329,15 @@ public struct PipelineJob {
     /// Writes the prepare stage: RUN/data/config.yaml, dataset.csv, summary.json (last).
     func write(_ dataset: PreparedDataset, preparation: DatasetPreparation, config stage: RunConfig, into folder: String,
                logger: Logger) throws {
-        try RunFolder.prepare(folder, mode: .overwrite)
+        let lock = try RunFolder.prepare(folder, mode: .overwrite)
+        defer { lock.release() }
         try stage.write(keys: Self.prepareKeys.compactMap(ConfigSchema.key), to: (folder as NSString).appendingPathComponent("config.yaml"),
                         header: "The resolved settings of `ulmfit run`'s prepare stage.")
         try dataset.write(to: (folder as NSString).appendingPathComponent("dataset.csv"))
         preparation.summary(of: dataset).split(separator: "\n").forEach { logger.info("\($0)") }
         try JobChecks.writeSummary(["command": "ulmfit run (prepare)", "train": dataset[.train].count,
                                     "valid": dataset[.valid].count, "test": dataset[.test].count], to: folder)
+        RunFolder.discardReplaced(folder)
     }
 
     /// A training stage finished: its `summary.json` (written last) exists, and the checkpoint

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import Parallel
 import Pipeline
 
@@ -26,8 +27,11 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The safetensors file to write.") var out: String
     @Option(help: "Classifier head biases: fold (into the BatchNorm bias; stock fastai 2) or keep.")
     var headBias: FastaiExport.HeadBias = .fold
-    @Option(help: "Also write this many sample sequences and the model's outputs on them (X.sample.json).")
+    @Option(parsing: .unconditional, help: "Also write this many sample sequences and the model's outputs on them (X.sample.json).",
+            transform: IntegerOption.within(0 ... 64))
     var sample = 0
+
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         guard sample >= 0, sample <= 64 else { throw ValidationError("--sample must be between 0 and 64, got \(sample)") }
@@ -37,18 +41,32 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checkpoint = try ModelCheckpoint.load(from: model, role: "export --model")
-        print("--model: \(checkpoint.resolution)")
+        var files = InputFiles()
+        files.addCheckpoints(of: model, role: "--model")
+        try files.checkOutput(out, role: "--out")
+        try files.checkOutput(FastaiExport.vocabularyPath(for: out), role: "--out's vocabulary")
+        if sample > 0 { try files.checkOutput(samplePath, role: "--out's samples") }
+        let checkpoint = try ModelCheckpoint.load(from: model, role: "export --model")   // non-finite weights refused
+        verbosity.logger.info("--model: \(checkpoint.resolution)")
+        // The samples are computed before anything is written: a failure leaves no file behind.
+        var samples: [String: Any]?
+        if sample > 0 {
+            let topology = try Topology.machine()
+            let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: 1, oversubscribe: true), topology: topology),
+                                      topology: topology, bind: false)
+            samples = try ExportSample.make(checkpoint, count: sample, length: 24, pool: pool)
+        }
         try FastaiExport.write(checkpoint, to: out, headBias: headBias)
         print("wrote \(out) (\(checkpoint.kind.rawValue), step \(checkpoint.step)) and \(FastaiExport.vocabularyPath(for: out))")
-        guard sample > 0 else { return }
-        let topology = try Topology.machine()
-        let pool = try WorkerPool(layout: WorkerLayout(spec: LayoutSpec(workers: 1, oversubscribe: true), topology: topology),
-                                  topology: topology, bind: false)
-        let samples = try ExportSample.make(checkpoint, count: sample, length: 24, pool: pool)
-        let path = (out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out) + ".sample.json"
-        try JSONSerialization.data(withJSONObject: samples, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path), options: .atomic)
-        print("wrote \(path) (\(sample) sequences and this model's outputs on them)")
+        guard let samples else { return }
+        try OutputFile.write(try JSONSerialization.data(withJSONObject: samples, options: [.sortedKeys]), to: samplePath,
+                             wanted: "the samples (--sample)")
+        print("wrote \(samplePath) (\(sample) sequences and this model's outputs on them)")
+    }
+
+    /// X.sample.json beside X.safetensors.
+    private var samplePath: String {
+        (out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out) + ".sample.json"
     }
 
     private func isDirectory(_ path: String) -> Bool {

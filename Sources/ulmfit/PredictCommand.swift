@@ -26,8 +26,9 @@ struct PredictCommand: ParsableCommand {
     var onInvalid: InvalidRecordPolicy = .skip
     @Option(help: "CSV column holding the sequence.") var sequenceColumn = "sequence"
     @Option(help: "CSV column holding the record id (default: file:line).") var idColumn: String?
-    @Option(help: "Longest record classified, in bases (longer ones are invalid: see `ulmfit scan`).") var maxLength = 10_000
-    @Option(help: "Sequences per batch.") var batch = 64
+    @Option(parsing: .unconditional, help: "Longest record classified, in bases (longer ones are invalid: see `ulmfit scan`).",
+            transform: IntegerOption.positive) var maxLength = 10_000
+    @Option(parsing: .unconditional, help: "Sequences per batch.", transform: IntegerOption.positive) var batch = 64
 
     @OptionGroup var layout: LayoutOptions
     @OptionGroup var verbosity: VerbosityOptions
@@ -38,6 +39,10 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let logger = verbosity.logger
+        var inputs = InputFiles()
+        try inputs.add(files, role: "")
+        inputs.addCheckpoints(of: model, role: "--model")
+        if let out { try inputs.checkOutput(out, role: "--out") }
         let pool = try RunConfig.resolve(file: nil, overrides: layout.overrides.compactMap { $0 }).makeWorkerPool()
         configureBLASForWorkers()
         let checkpoint = try ClassifierCheckpoint.load(from: model, role: "--model")
@@ -53,7 +58,15 @@ struct PredictCommand: ParsableCommand {
         let start = Date()
         let invalid = try RecordPrediction.predict(
             records: records, encoder: encoder, maxBases: maxLength, onInvalid: onInvalid,
-            makeClassifier: { try checkpoint.sequenceClassifier(pool: pool, maxLength: $0, batchSize: batch) },
+            makeClassifier: { longest in
+                // Buffers for at most the records there are, checked against the memory before they are allocated.
+                let b = min(batch, max(records.count, 1))
+                try MemoryEstimate.inference(parameters: checkpoint.parameters, batch: b, maxLength: longest,
+                                             workers: pool.workerCount)
+                    .check(lower: "--batch (\(batch)) or --max-length (\(maxLength) bases; the longest record given has "
+                        + "\(longest) tokens)")
+                return try checkpoint.sequenceClassifier(pool: pool, maxLength: longest, batchSize: b)
+            },
             emit: { rows in
                 let lines = rows.map { $0.csvRow + "\n" }.joined()
                 if out == nil { print(lines, terminator: "") } else { text += lines }

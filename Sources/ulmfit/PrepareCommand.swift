@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenomicData
+import OutputFiles
 
 /// `ulmfit prepare`: builds the train/valid/test split of a promoter classification set.
 struct PrepareCommand: ParsableCommand {
@@ -41,6 +42,9 @@ struct PrepareCommand: ParsableCommand {
     @Option(help: "Output folder (dataset.csv is written there).")
     var out: String
 
+    @Flag(help: "Replace the dataset.csv already in --out (without it, such a folder is refused).")
+    var overwrite = false
+
     @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
@@ -49,6 +53,7 @@ struct PrepareCommand: ParsableCommand {
         if csv.isEmpty && (positive.isEmpty || negative.isEmpty) {
             throw ValidationError("--positive and --negative go together (or add a --csv with both classes)")
         }
+        // The same spelling twice is refused here; the same file under two names in run() (InputFiles).
         if let twice = inputs.first(where: { path in inputs.filter { $0 == path }.count > 1 }) {
             throw ValidationError("\(twice) is given twice")
         }
@@ -61,13 +66,27 @@ struct PrepareCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Every input identified (a file given twice, under any name, is refused) and the output
+        // checked against them before anything is read.
+        var files = InputFiles()
+        try files.add(positive, role: "--positive")
+        try files.add(negative, role: "--negative")
+        try files.add(csv, role: "--csv")
+        try files.checkOutputs(in: out, ["dataset.csv"], role: "--out")
+        // The output checked before any input is read: a place that cannot be written, and an
+        // earlier dataset that would be replaced without a word.
+        try OutputFile.checkCanCreateDirectory(out, wanted: "the dataset's folder (--out)")
+        let path = out.hasSuffix("/") ? out + "dataset.csv" : out + "/dataset.csv"
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            throw FileConflictError("--out \(out) holds a prepared dataset (dataset.csv): choose another folder, or pass "
+                + "--overwrite to replace it")
+        }
         var preparation = DatasetPreparation()
         for path in positive { try preparation.addFasta(path: path, label: 1) }
         for path in negative { try preparation.addFasta(path: path, label: 0) }
         let columns = CSVColumns(sequence: sequenceColumn, label: labelColumn, split: splitColumn)
         for path in csv { try preparation.addCSV(path: path, columns: columns) }
         let (dataset, warnings) = try preparation.prepare(seed: seed)
-        let path = out.hasSuffix("/") ? out + "dataset.csv" : out + "/dataset.csv"
         try dataset.write(to: path)
         print(preparation.summary(of: dataset))
         for split in DatasetSplit.allCases {

@@ -13,8 +13,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Stages and their folders: data/ (prepare data.csv or data.positive/negative into dataset.csv; \
             skipped with data.dataset), pretrain/ (train-lm on data.fasta with training:), finetune/ \
-            (train-lm on the dataset from pretrain/model with finetune: over training:), classifier/ \
-            (train-classifier from finetune/model with classifier:), test/ (evaluate on the test split). \
+            (train-lm on the dataset from pretrain/'s newest checkpoint with finetune: over training:), classifier/ \
+            (train-classifier from finetune/'s newest checkpoint with classifier:), test/ (evaluate on the test split). \
             A stage whose results are complete and whose resolved config equals what would run now is \
             skipped; one that stopped (Ctrl-C, SIGTERM, a crash) with the same settings continues from its \
             newest checkpoint; one whose settings changed is run again (and every stage after it), saying why. OUT/config.yaml holds the resolved \

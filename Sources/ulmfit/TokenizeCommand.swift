@@ -9,10 +9,12 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Split DNA sequences into k-mers (one line of space-separated tokens per sequence).",
         discussion: "Example: ulmfit tokenize --k 4 --stride 2 ATCGCGTACGATCCG")
 
-    @Option(help: "k-mer size (default: the vocabulary's, else required).")
+    @Option(parsing: .unconditional, help: "k-mer size (default: the vocabulary's, else required).",
+            transform: IntegerOption.positive)
     var k: Int?
 
-    @Option(help: "Bases between k-mer starts (default: the vocabulary's, else 1).")
+    @Option(parsing: .unconditional, help: "Bases between k-mer starts (default: the vocabulary's, else 1).",
+            transform: IntegerOption.positive)
     var stride: Int?
 
     @Flag(help: "Print vocabulary ids instead of k-mers (needs --vocab).")

@@ -19,7 +19,7 @@ struct TrainClassifierCommand: ParsableCommand {
             Every option is also a config key (section classifier:, data:, model:, layout:; --config FILE). \
             Writes to --out: config.yaml (every resolved setting), vocab.json, metrics.jsonl/.csv (every step), \
             valid.jsonl/.csv (every epoch: loss, accuracy, MCC), test.json, predictions.csv (test split), \
-            loss.svg, accuracy.svg, model/ (see `ulmfit evaluate`) and summary.json (last). Under mpirun or \
+            loss.svg, accuracy.svg, checkpoints/step-N/ (every epoch; see `ulmfit evaluate`) and summary.json (last). Under mpirun or \
             srun the processes train one job together and rank 0 alone logs and writes (cluster/README.md).
             """)
 

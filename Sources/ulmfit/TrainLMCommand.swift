@@ -14,7 +14,8 @@ struct TrainLMCommand: ParsableCommand {
             sizes against the data and the memory, layout, vocabulary, checkpoint, --out) before the first \
             file is written. Writes to --out: config.yaml (every resolved setting; --config OUT/config.yaml \
             repeats the run), vocab.json, metrics.jsonl/.csv (every step), valid.jsonl/.csv, loss.svg, \
-            model/ (rewritten after every validation) and summary.json (last). With --init-from the weights, \
+            checkpoints/step-N/ (after every validation and epoch, every 10 minutes and at the end; --resume \
+            continues from the newest) and summary.json (last). With --init-from the weights, \
             vocabulary and sizes come from a language-model checkpoint (fine-tuning). Under mpirun or srun \
             the processes train one job together (each its part of every minibatch) and rank 0 alone \
             logs and writes (cluster/README.md).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GenomicData
+import OutputFiles
 
 /// `ulmfit vocab`: counts k-mers in genomes or a prepared dataset and writes the vocabulary.
 struct VocabCommand: ParsableCommand {
@@ -12,22 +13,22 @@ struct VocabCommand: ParsableCommand {
         so that validation and test data never shape the vocabulary.
         """)
 
-    @Option(help: "k-mer size.")
+    @Option(parsing: .unconditional, help: "k-mer size.", transform: IntegerOption.positive)
     var k: Int
 
-    @Option(help: "Bases between k-mer starts.")
+    @Option(parsing: .unconditional, help: "Bases between k-mer starts.", transform: IntegerOption.positive)
     var stride: Int
 
     @Option(help: "Output vocabulary JSON file.")
     var out: String
 
-    @Option(help: "Leave out k-mers seen fewer times.")
+    @Option(parsing: .unconditional, help: "Leave out k-mers seen fewer times.", transform: IntegerOption.positive)
     var minFrequency = 1
 
-    @Option(help: "Most tokens, special tokens included.")
+    @Option(parsing: .unconditional, help: "Most tokens, special tokens included.", transform: IntegerOption.positive)
     var maxSize: Int?
 
-    @Option(help: "Shortest pure-ACGT FASTA segment counted.")
+    @Option(parsing: .unconditional, help: "Shortest pure-ACGT FASTA segment counted.", transform: IntegerOption.positive)
     var minSegment = 1
 
     @Argument(help: "FASTA files or a prepared dataset.csv.")
@@ -36,6 +37,9 @@ struct VocabCommand: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
+        var files = InputFiles()
+        try files.add(inputs, role: "")
+        try files.checkOutput(out, role: "--out")
         let tokenizer = try KmerTokenizer(k: k, stride: stride)
         var counter = try KmerCounter(tokenizer: tokenizer)
         for input in inputs {

@@ -91,6 +91,20 @@ struct BenchStepCommand: ParsableCommand {
         let options = file.languageModelTrainerOptions
         let config = try model.modelConfig(file)
         let progress = !json && !verbosity.quiet
+        // Sizes checked against the memory before anything is allocated (a lower bound: one shard;
+        // the random data of every step included), as a training run checks them.
+        let B = options.batchSize, T = options.bptt, total = Double(warmup + steps)
+        switch task {
+        case .lm:
+            var estimate = MemoryEstimate.languageModel(config: config, batch: B, bptt: T, shards: 1, workers: 1)
+            estimate.shared += 4 * Double(B) * Double(T) * total
+            try estimate.check(lower: "--batch (\(B)) or --bptt (\(T))")
+        case .classifier:
+            let parameters = ClassifierParameters(config: config)
+            var estimate = MemoryEstimate.classifier(parameters: parameters, batch: B, maxLength: length, shards: 1, workers: 1)
+            estimate.shared += 4 * Double(B) * Double(length) * total
+            try estimate.check(lower: "--batch (\(B)) or --length (\(length))")
+        }
         let record: StepRecord
         switch task {
         case .lm:

@@ -3,6 +3,7 @@ import GenomicData
 import Kernels
 import Model
 import Parallel
+import Pipeline
 import SeededRandom
 import Training
 
@@ -77,6 +78,10 @@ enum PredictBench {
         let peakBefore = BenchStepCommand.workerPeak(pool)
 
         let parameters = ClassifierParameters(config: config, classCount: 2)
+        // Checked against the memory before anything large is allocated (as predict and scan are).
+        var estimate = MemoryEstimate.inference(parameters: parameters, batch: batch, maxLength: length, workers: pool.workerCount)
+        estimate.shared += 4 * Double(count) * Double(length)   // the random sequences
+        try estimate.check(lower: "--batch (\(batch)), --length (\(length)) or --sequences (\(count))")
         let params = FloatBuffer(count: parameters.layout.count), statistics = FloatBuffer(count: parameters.statisticsCount)
         parameters.initialize(params.pointer, statistics: statistics.pointer, seed: 42)
         let inference = try ClassifierInference(parameters: parameters, params: params.array, statistics: statistics.array,
