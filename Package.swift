@@ -30,7 +30,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // System libraries (installed by scripts/setup.sh).
@@ -40,6 +39,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 for checkpoints (OpenSSL; swift-crypto compiled its own BoringSSL in every fresh build).
+        .systemLibrary(name: "CLibcrypto", path: "Sources/CLibcrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         .target(name: "SeededRandom", swiftSettings: simdFlags),
         .target(name: "OutputFiles", swiftSettings: simdFlags),
@@ -52,8 +54,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: ["Parallel"], swiftSettings: simdFlags),
         .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
-        .target(name: "Checkpoint", dependencies: ["OutputFiles", .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: simdFlags),
+        .target(name: "Checkpoint", dependencies: ["OutputFiles", "CLibcrypto"], swiftSettings: simdFlags),
         .target(name: "Training",
                 dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],
                 swiftSettings: simdFlags),
