@@ -5,7 +5,8 @@
 //   SeededRandom (counter-based random streams: masks, shuffles, splits, initialization),
 //   OutputFiles (every file a run writes: atomic, errors that name the path and the cause)
 //   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
-//   -> Kernels (aligned buffers, GEMM, vectorized math) -> Model (AWD-LSTM layers, heads, losses)
+//   -> Memory (the aligned FloatBuffer, huge-page allocation: what Parallel needs, without BLAS)
+//   -> Kernels (GEMM, vectorized math; re-exports Memory) -> Model (AWD-LSTM layers, heads, losses)
 //   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter, the process-group seam)
 //   -> Cluster (processes on several nodes: launcher detection, Open MPI loaded at run time)
 //   -> Training (AdamW, schedules, layer groups, the data-parallel engine and trainers)
@@ -46,9 +47,10 @@ let package = Package(
         .target(name: "SeededRandom", swiftSettings: simdFlags),
         .target(name: "OutputFiles", swiftSettings: simdFlags),
         .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom", "OutputFiles"], swiftSettings: simdFlags),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
+        .target(name: "Memory", swiftSettings: simdFlags),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "Memory"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
-        .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
+        .target(name: "Parallel", dependencies: ["CHwloc", "Memory"], swiftSettings: simdFlags),
         // Several processes (mpirun, srun): Open MPI, loaded at run time only when a launcher
         // started the job, so neither the build nor a single-node run needs MPI (Cluster/MPILibrary.swift).
         .target(name: "Cluster", dependencies: ["Parallel"], swiftSettings: simdFlags),
