@@ -5,7 +5,8 @@
 //   SeededRandom (counter-based random streams: masks, shuffles, splits, initialization),
 //   OutputFiles (every file a run writes: atomic, errors that name the path and the cause)
 //   -> GenomicData (FASTA, k-mer tokenizer, vocabulary, datasets, batches)
-//   -> Kernels (aligned buffers, GEMM, vectorized math) -> Model (AWD-LSTM layers, heads, losses)
+//   -> Memory (the aligned FloatBuffer, huge-page allocation: what Parallel needs, without BLAS)
+//   -> Kernels (GEMM, vectorized math; re-exports Memory) -> Model (AWD-LSTM layers, heads, losses)
 //   -> Parallel (hwloc topology, pinned workers, barriers, reduce-scatter, the process-group seam)
 //   -> Cluster (processes on several nodes: launcher detection, Open MPI loaded at run time)
 //   -> Training (AdamW, schedules, layer groups, the data-parallel engine and trainers)
@@ -30,7 +31,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // System libraries (installed by scripts/setup.sh).
@@ -40,20 +40,23 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 for checkpoints (OpenSSL; swift-crypto compiled its own BoringSSL in every fresh build).
+        .systemLibrary(name: "CLibcrypto", path: "Sources/CLibcrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         .target(name: "SeededRandom", swiftSettings: simdFlags),
         .target(name: "OutputFiles", swiftSettings: simdFlags),
         .target(name: "GenomicData", dependencies: ["CZlib", "SeededRandom", "OutputFiles"], swiftSettings: simdFlags),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: simdFlags),
+        .target(name: "Memory", swiftSettings: simdFlags),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "Memory"], swiftSettings: simdFlags),
         .target(name: "Model", dependencies: ["Kernels", "SeededRandom"], swiftSettings: simdFlags),
-        .target(name: "Parallel", dependencies: ["CHwloc", "Kernels"], swiftSettings: simdFlags),
+        .target(name: "Parallel", dependencies: ["CHwloc", "Memory"], swiftSettings: simdFlags),
         // Several processes (mpirun, srun): Open MPI, loaded at run time only when a launcher
         // started the job, so neither the build nor a single-node run needs MPI (Cluster/MPILibrary.swift).
         .target(name: "Cluster", dependencies: ["Parallel"], swiftSettings: simdFlags),
         .target(name: "Reporting", dependencies: ["OutputFiles"], swiftSettings: simdFlags),
         // Sharded checkpoint folders: manifest, safetensors shards, atomic writes, integrity.
-        .target(name: "Checkpoint", dependencies: ["OutputFiles", .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: simdFlags),
+        .target(name: "Checkpoint", dependencies: ["OutputFiles", "CLibcrypto"], swiftSettings: simdFlags),
         .target(name: "Training",
                 dependencies: ["GenomicData", "Kernels", "Model", "Parallel"],
                 swiftSettings: simdFlags),

@@ -25,8 +25,8 @@ Hosts of one kind differ and the machine may be shared: only ratios measured in 
 same run, and fractions of the peak measured in it, mean anything.
 
 Needs: the release binary (swift build -c release --product ulmfit) and a python with
-torch (and fastai for the classifier's second peer), named by $PYTHON (default
-/work/venv/bin/python). Standard library only.
+torch (and fastai for the classifier's second peer), named by $PYTHON (default: python3 on
+the PATH). Standard library only.
 
   benchmarks/compare_peer.py --preset small --workers 2 --repeats 3 --out benchmarks/results
   benchmarks/compare_peer.py --task classifier --preset small --workers 2 --repeats 3 --warmup 1 --steps 3
@@ -36,6 +36,7 @@ torch (and fastai for the classifier's second peer), named by $PYTHON (default
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -93,9 +94,12 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--ulmfit", default=os.path.join(ROOT, ".build", "release", "ulmfit"))
-    p.add_argument("--python", default=os.environ.get("PYTHON", "/work/venv/bin/python"))
+    p.add_argument("--python", default=os.environ.get("PYTHON", "python3"),
+                   help="python with torch (default: $PYTHON, else python3 on the PATH)")
     p.add_argument("--out", help="directory for compare-<preset>-w<W>.json and .md")
     args = p.parse_args()
+    # A bare name ("python3") is looked up on the PATH, as the shell would.
+    args.python = shutil.which(args.python) or args.python
     if args.workers < 1 or args.repeats < 1 or args.steps < 1 or args.warmup < 0:
         sys.exit("compare_peer: --workers, --repeats and --steps must be >= 1, --warmup >= 0")
     for path, what in [(args.ulmfit, "ulmfit release binary (swift build -c release --product ulmfit)"),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up: installs the system libraries GenomicULMFiT links against, only when missing.
-#   hwloc (topology and thread binding), OpenBLAS (GEMM), zlib (.gz input), pkg-config.
+#   hwloc (topology and thread binding), OpenBLAS (GEMM), zlib (.gz input), OpenSSL's libcrypto
+#   (SHA-256 of checkpoints), pkg-config.
 # With --mpi also Open MPI (mpirun, mpicc, libmpi), which the multi-process tests use. The build
 # never needs it: ulmfit loads libmpi at run time, only when mpirun or srun started it.
 set -euo pipefail
-packages=(libhwloc-dev libopenblas-dev zlib1g-dev pkg-config)
+packages=(libhwloc-dev libopenblas-dev zlib1g-dev libssl-dev pkg-config)
 for arg in "$@"; do
   case "$arg" in
     --mpi) packages+=(openmpi-bin libopenmpi-dev) ;;

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A verified checkpoint folder, open for reading tensors.
@@ -127,7 +126,7 @@ public struct Checkpoint: Sendable {
     /// Lower-case hex SHA-256 of `bytes` (fingerprints a run records in its manifest, e.g. of
     /// its training data).
     public static func sha256(of bytes: UnsafeRawBufferPointer) -> String {
-        SHA256.hash(data: bytes).hex
+        SHA256.hex(of: bytes)
     }
 
     // MARK: - Private
@@ -161,7 +160,7 @@ public struct Checkpoint: Sendable {
     }
 
     private static func hash(_ file: ReadOnlyFile) throws -> String {
-        var hasher = SHA256()
+        let hasher = SHA256()
         let chunk = 4 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
@@ -169,10 +168,10 @@ public struct Checkpoint: Sendable {
         while offset < file.size {
             let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< min(chunk, file.size - offset)])
             try file.read(into: part, at: offset)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(part))
+            hasher.update(UnsafeRawBufferPointer(part))
             offset += part.count
         }
-        return hasher.finalize().hex
+        return hasher.finalize()
     }
 
     /// `SHA256SUMS`: "hex  name" per line.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// `manifest.json` of a checkpoint folder: what was saved, where training stood, and how to
@@ -211,9 +210,5 @@ extension JSONValue {
 
 /// Lower-case hex SHA-256 of `data`.
 func sha256Hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-}
-
-extension SHA256.Digest {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    SHA256.hex(of: data)
 }

@@ -1,4 +1,3 @@
-import Crypto
 import OutputFiles
 import Foundation
 #if canImport(Glibc)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -193,9 +192,9 @@ extension SafeTensors {
         let (header, fileSize) = try SafeTensors.header(tensors.map(\.entry), metadata: metadata)
         let fd = try FileIO.create(path)
         defer { close(fd) }
-        var hasher = SHA256()
+        let hasher = SHA256()
         try header.withUnsafeBytes { bytes in
-            hasher.update(bufferPointer: bytes)
+            hasher.update(bytes)
             try FileIO.writeAll(fd, bytes, path: path)
         }
         // Chunks keep the hashed bytes in cache for the write that follows.
@@ -204,13 +203,13 @@ extension SafeTensors {
             var start = 0
             while start < t.bytes.count {
                 let part = UnsafeRawBufferPointer(rebasing: t.bytes[start ..< min(start + chunk, t.bytes.count)])
-                hasher.update(bufferPointer: part)
+                hasher.update(part)
                 try FileIO.writeAll(fd, part, path: path)
                 start += part.count
             }
         }
         try FileIO.sync(fd, path: path)
-        return (fileSize, hasher.finalize().hex)
+        return (fileSize, hasher.finalize())
     }
 
     /// Writes a safetensors file atomically: beside `path` under a temporary name, fsynced,

@@ -1,3 +1,4 @@
+import Memory
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -13,7 +13,7 @@ public final class AWDLSTMEncoder {
     public let streamCapacity: Int
     public let stepCapacity: Int
 
-    // Activations, time-major (row t*b + j).
+    // Activations, time-major (row t*b + j); shapes and sizes in `EncoderActivationSizes`.
     private let embedded: FloatBuffer          // [L*b, E] embedding output after dropout
     private let inputMask: FloatBuffer         // [b, E]
     private let gates: [FloatBuffer]           // per layer [L*b, 4H]
@@ -34,19 +34,19 @@ public final class AWDLSTMEncoder {
         self.parameters = parameters
         streamCapacity = b
         stepCapacity = L
-        let c = parameters.config
-        let E = c.embeddingSize
-        embedded = FloatBuffer(count: L * b * E)
-        inputMask = FloatBuffer(count: b * E)
-        gates = (0 ..< c.layerCount).map { FloatBuffer(count: L * b * 4 * c.outputSize(layer: $0)) }
-        hidden = (0 ..< c.layerCount).map { FloatBuffer(count: (L + 1) * b * c.outputSize(layer: $0)) }
-        cell = (0 ..< c.layerCount).map { FloatBuffer(count: (L + 1) * b * c.outputSize(layer: $0)) }
-        dropped = (0 ..< c.layerCount - 1).map { FloatBuffer(count: L * b * c.outputSize(layer: $0)) }
-        hiddenMasks = (0 ..< c.layerCount - 1).map { FloatBuffer(count: b * c.outputSize(layer: $0)) }
-        let widest = max(E, c.hiddenSize)
-        gradA = FloatBuffer(count: L * b * widest)
-        gradB = FloatBuffer(count: L * b * widest)
-        stepScratch = FloatBuffer(count: 2 * b * widest)
+        // Sizes from the table the memory estimate reads too (`allocatedBytes`).
+        let size = EncoderActivationSizes(config: parameters.config, streams: b, steps: L)
+        func buffer(_ floats: Double) -> FloatBuffer { FloatBuffer(count: Int(floats)) }
+        embedded = buffer(size.embedded)
+        inputMask = buffer(size.inputMask)
+        gates = size.gates.map(buffer)
+        hidden = size.hidden.map(buffer)
+        cell = size.cell.map(buffer)
+        dropped = size.dropped.map(buffer)
+        hiddenMasks = size.hiddenMasks.map(buffer)
+        gradA = buffer(size.gradient)
+        gradB = buffer(size.gradient)
+        stepScratch = buffer(size.stepScratch)
     }
 
     /// Zeroes the recurrent state (start of a corpus pass, or of every classifier batch).

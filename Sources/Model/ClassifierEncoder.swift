@@ -48,7 +48,7 @@ public final class ClassifierEncoder {
             ConcatPooling.forward(output: output, lengths: $0.baseAddress!, streams: b,
                                   width: E, features: features, argmax: argmax)
             guard let (r, normalizer) = regularization else { return SequencePenalty() }
-            return SequencePenalty.forward(output: output, lengths: $0.baseAddress!, streams: b, width: E,
+            return SequencePenalty.forward(output: output, lengths: $0.baseAddress!, steps: L, streams: b, width: E,
                                            regularization: r, normalizer: normalizer)
         }
     }
@@ -64,8 +64,9 @@ public final class ClassifierEncoder {
             ConcatPooling.backward(dFeatures: dFeatures, lengths: $0.baseAddress!, argmax: argmax,
                                    steps: lastSteps, streams: lastStreams, width: E, dOutput: dOutput.pointer)
             if let (r, normalizer) = lastRegularization, let output = lastOutput {
-                SequencePenalty.backward(output: output, lengths: $0.baseAddress!, streams: lastStreams, width: E,
-                                         regularization: r, normalizer: normalizer, dOutput: dOutput.pointer)
+                SequencePenalty.backward(output: output, lengths: $0.baseAddress!, steps: lastSteps,
+                                         streams: lastStreams, width: E, regularization: r, normalizer: normalizer,
+                                         dOutput: dOutput.pointer)
             }
         }
         encoder.backward(dOutput: dOutput.pointer, params: params, shared: shared, grads: grads, chunk: bptt,

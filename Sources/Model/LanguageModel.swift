@@ -133,12 +133,13 @@ public final class LanguageModel {
              beta: 1, c: grads + parameters.encoder.embedding.offset, ldc: E, backend: shared.gemm.weightGradient)
         addColumnSums(logits.pointer, rows: N, columns: V, into: grads + parameters.decoderBias.offset)
 
-        // AR: alpha * mean(dropped^2) over the whole minibatch.
+        // AR: alpha * mean(dropped^2) over the whole minibatch (every row real: no lengths).
         let arCount = Float(normalizer.tokens * E)
         if regularization.alpha != 0 {
-            let sum = sumOfSquares(dropped.pointer, rows: N, width: E)
+            let sum = ActivationPenalty.sumOfSquares(dropped.pointer, steps: T, streams: b, width: E, lengths: nil)
             loss.ar = Double(regularization.alpha) * sum / Double(arCount)
-            axpy(2 * regularization.alpha / arCount, dropped.pointer, dRaw.pointer, count: N * E)
+            ActivationPenalty.addGradientOfSquares(dropped.pointer, scale: 2 * regularization.alpha / arCount,
+                                                   into: dRaw.pointer, steps: T, streams: b, width: E, lengths: nil)
         }
         if dropout != nil {
             RNNDropout.apply(dRaw.pointer, mask: outputMask.pointer, rows: N, streams: b, width: E)
@@ -146,11 +147,9 @@ public final class LanguageModel {
         // TAR: beta * mean((h_{t+1} - h_t)^2) over the raw output, within the window.
         if regularization.beta != 0 && T > 1 {
             let tarCount = Float(normalizer.streams * (T - 1) * E)
-            let scale = 2 * regularization.beta / tarCount
-            var sum: Double = 0
-            for t in 0 ..< T - 1 {
-                sum += temporalDifferences(raw + t * b * E, dRaw.pointer + t * b * E, count: b * E, scale: scale)
-            }
+            let sum = ActivationPenalty.sumOfDifferences(raw, steps: T, streams: b, width: E, lengths: nil,
+                                                         scale: 2 * regularization.beta / tarCount,
+                                                         gradientInto: dRaw.pointer)
             loss.tar = Double(regularization.beta) * sum / Double(tarCount)
         }
         encoder.backward(dOutput: dRaw.pointer, params: params, shared: shared, grads: grads, chunk: T)
@@ -198,56 +197,4 @@ public final class LanguageModel {
         }
         return loss
     }
-}
-
-/// Sum of x[i]^2 over a [rows, width] block: per row in Float SIMD lanes (a few hundred terms
-/// at most), rows added in Double, in row order (the same order for any worker count).
-private func sumOfSquares(_ x: UnsafePointer<Float>, rows: Int, width: Int) -> Double {
-    var total = 0.0
-    for r in 0 ..< rows {
-        let row = x + r * width
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= width {
-            let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
-            acc += v * v
-            i += 8
-        }
-        var s = acc.sum()
-        while i < width { s += row[i] * row[i]; i += 1 }
-        total += Double(s)
-    }
-    return total
-}
-
-/// TAR for one pair of steps: d = x[1][i] - x[0][i] over `count` values (x[1] is `count` floats
-/// after x[0]); adds scale * d to dx[1] and subtracts it from dx[0]; returns the sum of d^2
-/// (Float lanes per 8 x 64 values, blocks added in Double).
-private func temporalDifferences(_ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int,
-                                 scale: Float) -> Double {
-    typealias V = SIMD8<Float>
-    let k = V(repeating: scale)
-    var total = 0.0
-    var i = 0
-    while i + 8 <= count {
-        var acc = V(repeating: 0)
-        let end = min(count, i + 512) & ~7
-        while i < end {
-            let d = UnsafeRawPointer(x + count + i).loadUnaligned(as: V.self) - UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            acc += d * d
-            let next = UnsafeMutableRawPointer(dx + count + i), this = UnsafeMutableRawPointer(dx + i)
-            next.storeBytes(of: next.loadUnaligned(as: V.self) + k * d, as: V.self)
-            this.storeBytes(of: this.loadUnaligned(as: V.self) - k * d, as: V.self)
-            i += 8
-        }
-        total += Double(acc.sum())
-    }
-    while i < count {
-        let d = x[count + i] - x[i]
-        total += Double(d * d)
-        dx[count + i] += scale * d
-        dx[i] -= scale * d
-        i += 1
-    }
-    return total
 }

@@ -1,21 +1,13 @@
 /// What one worker's replica allocates, as pure functions of the sizes: the memory check of a
-/// run (before anything is allocated) adds these up. Each mirrors the `init` of its type buffer
-/// by buffer (the comments there give the same shapes); `ReplicaMemoryTests` measures the
-/// buffers a real replica holds and compares. Computed in Double: sizes from bad settings
-/// (a BPTT of a million, a batch of 10^5) must give a number to refuse, not an overflow trap.
+/// run (before anything is allocated) adds these up. The encoder's buffers come from the table
+/// its `init` allocates from (`EncoderActivationSizes`); the others mirror the `init` of their
+/// type buffer by buffer (the comments there give the same shapes). `ReplicaMemoryTests`
+/// measures the buffers a real replica holds and compares. Computed in Double: sizes from bad
+/// settings (a BPTT of a million, a batch of 10^5) must give a number to refuse, not an overflow trap.
 extension AWDLSTMEncoder {
     /// Bytes allocated for `b` streams and `L` steps.
     public static func allocatedBytes(config c: AWDLSTMConfig, streams b: Int, steps L: Int) -> Double {
-        let (b, L, E) = (Double(b), Double(L), Double(c.embeddingSize))
-        var floats = L * b * E + b * E                              // embedded, inputMask
-        for l in 0 ..< c.layerCount {
-            let H = Double(c.outputSize(layer: l))
-            floats += L * b * 4 * H + 2 * (L + 1) * b * H           // gates, hidden, cell
-            if l < c.layerCount - 1 { floats += L * b * H + b * H }  // dropped, hiddenMasks
-        }
-        let widest = Double(max(c.embeddingSize, c.hiddenSize))
-        floats += 2 * L * b * widest + 2 * b * widest               // gradA, gradB, stepScratch
-        return 4 * floats
+        4 * EncoderActivationSizes(config: c, streams: b, steps: L).totalFloats
     }
 }
 

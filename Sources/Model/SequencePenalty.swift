@@ -20,7 +20,8 @@
 /// TAR for a batch of one sequence (`len(h) > 1` tests the batch size); here TAR needs one pair
 /// of real steps.
 ///
-/// Layout: `output` [L*b, E] time-major (row t*b + j), `lengths` [b].
+/// Layout: `output` [L*b, E] time-major (row t*b + j), `lengths` [b]. The arithmetic is
+/// `ActivationPenalty`'s, which the language model's AR and TAR use too.
 public struct SequencePenalty: Sendable, Equatable {
     /// alpha * mean(h^2) over real positions.
     public var ar: Double = 0
@@ -33,61 +34,33 @@ public struct SequencePenalty: Sendable, Equatable {
 
     public static func + (a: Self, b: Self) -> Self { Self(ar: a.ar + b.ar, tar: a.tar + b.tar) }
 
-    /// This worker's share of AR and TAR of its sequences.
-    static func forward(output: UnsafePointer<Float>, lengths: UnsafePointer<Int32>, streams b: Int, width E: Int,
-                        regularization r: ActivationRegularization, normalizer: SequenceNormalizer) -> SequencePenalty {
+    /// This worker's share of AR and TAR of its sequences (`L` steps, `b` streams).
+    static func forward(output: UnsafePointer<Float>, lengths: UnsafePointer<Int32>, steps L: Int, streams b: Int,
+                        width E: Int, regularization r: ActivationRegularization,
+                        normalizer: SequenceNormalizer) -> SequencePenalty {
         var penalty = SequencePenalty()
         if r.alpha != 0 && normalizer.positions > 0 {
-            var sum = 0.0
-            for j in 0 ..< b {
-                for t in 0 ..< Int(lengths[j]) {
-                    let row = output + (t * b + j) * E
-                    for e in 0 ..< E { sum += Double(row[e] * row[e]) }
-                }
-            }
+            let sum = ActivationPenalty.sumOfSquares(output, steps: L, streams: b, width: E, lengths: lengths)
             penalty.ar = Double(r.alpha) * sum / Double(normalizer.positions * E)
         }
         if r.beta != 0 && normalizer.pairs > 0 {
-            var sum = 0.0
-            for j in 0 ..< b {
-                for t in stride(from: 1, to: Int(lengths[j]), by: 1) {
-                    let now = output + (t * b + j) * E, before = output + ((t - 1) * b + j) * E
-                    for e in 0 ..< E {
-                        let d = now[e] - before[e]
-                        sum += Double(d * d)
-                    }
-                }
-            }
+            let sum = ActivationPenalty.sumOfDifferences(output, steps: L, streams: b, width: E, lengths: lengths)
             penalty.tar = Double(r.beta) * sum / Double(normalizer.pairs * E)
         }
         return penalty
     }
 
     /// Adds the penalty's gradient w.r.t. `output` into `dOutput` (same layout).
-    static func backward(output: UnsafePointer<Float>, lengths: UnsafePointer<Int32>, streams b: Int, width E: Int,
-                         regularization r: ActivationRegularization, normalizer: SequenceNormalizer,
+    static func backward(output: UnsafePointer<Float>, lengths: UnsafePointer<Int32>, steps L: Int, streams b: Int,
+                         width E: Int, regularization r: ActivationRegularization, normalizer: SequenceNormalizer,
                          dOutput: UnsafeMutablePointer<Float>) {
         if r.alpha != 0 && normalizer.positions > 0 {
-            let scale = 2 * r.alpha / Float(normalizer.positions * E)
-            for j in 0 ..< b {
-                for t in 0 ..< Int(lengths[j]) {
-                    let offset = (t * b + j) * E
-                    for e in 0 ..< E { dOutput[offset + e] += scale * output[offset + e] }
-                }
-            }
+            ActivationPenalty.addGradientOfSquares(output, scale: 2 * r.alpha / Float(normalizer.positions * E),
+                                                   into: dOutput, steps: L, streams: b, width: E, lengths: lengths)
         }
         if r.beta != 0 && normalizer.pairs > 0 {
-            let scale = 2 * r.beta / Float(normalizer.pairs * E)
-            for j in 0 ..< b {
-                for t in stride(from: 1, to: Int(lengths[j]), by: 1) {
-                    let now = (t * b + j) * E, before = ((t - 1) * b + j) * E
-                    for e in 0 ..< E {
-                        let d = scale * (output[now + e] - output[before + e])
-                        dOutput[now + e] += d
-                        dOutput[before + e] -= d
-                    }
-                }
-            }
+            _ = ActivationPenalty.sumOfDifferences(output, steps: L, streams: b, width: E, lengths: lengths,
+                                                   scale: 2 * r.beta / Float(normalizer.pairs * E), gradientInto: dOutput)
         }
     }
 }

@@ -1,4 +1,4 @@
-import Kernels
+import Memory
 
 /// Shared-memory reduce-scatter of W gradient buffers (`GradientReducer`).
 ///

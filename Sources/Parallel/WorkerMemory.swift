@@ -1,5 +1,5 @@
 import CHwloc
-import Kernels
+import Memory
 #if canImport(Glibc)
 import Glibc
 #endif

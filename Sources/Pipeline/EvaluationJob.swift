@@ -76,8 +76,11 @@ public struct EvaluationJob {
         print("confusion (rows true, columns predicted): \(evaluation.metrics.confusion)")
         if let out {
             try OutputFile.makeDirectory(out)
+            // The model as seen from `out`: a results folder copied elsewhere (or committed) names
+            // no path of the machine that made it.
+            let model = ConfigPath.relative(ConfigPath.resolve(modelPath), from: ConfigPath.resolve(out))
             try evaluation.writeJSON(to: (out as NSString).appendingPathComponent("\(split.rawValue).json"),
-                                     extra: ["split": split.rawValue, "model": modelPath, "step": checkpoint.model.step])
+                                     extra: ["split": split.rawValue, "model": model, "step": checkpoint.model.step])
             try evaluation.writePredictions(to: (out as NSString).appendingPathComponent("\(split.rawValue)-predictions.csv"))
             logger.info("wrote \(split.rawValue).json and \(split.rawValue)-predictions.csv to \(ConfigPath.display(out))")
         }

@@ -14,7 +14,7 @@ public struct OptimizerPlan: Sendable {
     /// The layer groups of the flat parameter buffer.
     public let layout: OptimizerLayout
     /// Peak (`lr_max`) learning rate of each group.
-    public private(set) var peakLearningRates: [Double]
+    public let peakLearningRates: [Double]
     /// Whether each group is trained (see `freezeTo(_:)`).
     public private(set) var trainable: [Bool]
     /// Learning-rate multiplier and beta1 per step.
@@ -57,24 +57,9 @@ public struct OptimizerPlan: Sendable {
         self.maxGradNorm = maxGradNorm
     }
 
-    /// Sets the peak learning rate of every group.
-    public mutating func setLearningRates(_ spec: LearningRateSpec) throws {
-        peakLearningRates = try spec.learningRates(groupCount: layout.groups.count)
-    }
-
     /// fastai `freeze_to(n)`; see `GroupFreezing`.
     public mutating func freezeTo(_ n: Int) throws {
         trainable = try GroupFreezing.trainableFlags(freezeTo: n, groupCount: layout.groups.count)
-    }
-
-    /// fastai `freeze()`: train only the last group.
-    public mutating func freeze() {
-        trainable = Array(repeating: false, count: layout.groups.count - 1) + [true]
-    }
-
-    /// fastai `unfreeze()`: train every group.
-    public mutating func unfreeze() {
-        trainable = Array(repeating: true, count: layout.groups.count)
     }
 
     /// The factor to fold into `gradScale`: `lossScale` times the clipping scale.

@@ -41,6 +41,9 @@ import Testing
                      "classifier/test.json", "test/test.json", "test/test-predictions.csv"] {
             #expect(cli.exists("runs/pipe/" + file), "missing \(file)")
         }
+        // The test stage's record names the model relative to its own folder (no machine's paths).
+        let test = try JSONSerialization.jsonObject(with: cli.data("runs/pipe/test/test.json")) as? [String: Any]
+        #expect(test?["model"] as? String == "../classifier")
         #expect(try cli.read("runs/pipe/finetune/config.yaml").contains("init_from: \"../pretrain\""))
         #expect(try cli.read("runs/pipe/finetune/config.yaml").contains("lr: 0.001  # configs/pipe.yaml:9"))
         #expect(try cli.read("runs/pipe/classifier/config.yaml").contains("encoder: \"../finetune\""))

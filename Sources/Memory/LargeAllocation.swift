@@ -7,13 +7,13 @@ import Glibc
 /// leaves THP to `madvise` by default), so a stream through a 21 MB packed W_hh every time step
 /// walks ~11 pages instead of ~5,000. Smaller blocks are only cache-line aligned. Release
 /// with `free`.
-enum LargeAllocation {
-    static let hugePage = 2 << 20
-    static let threshold = 4 << 20
+public enum LargeAllocation {
+    public static let hugePage = 2 << 20
+    public static let threshold = 4 << 20
 
     /// At least `bytes` bytes, 64-byte aligned (2 MB aligned from `threshold` on); nil when
     /// out of memory.
-    static func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
+    public static func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
         var raw: UnsafeMutableRawPointer?
         if bytes >= threshold {
             let size = (bytes + hugePage - 1) / hugePage * hugePage
