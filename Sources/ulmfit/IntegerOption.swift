@@ -16,14 +16,16 @@ enum IntegerOption {
         let description: String
     }
 
+    // Closures declared @Sendable: argument-parser's `transform:` takes `@Sendable (String) throws -> T`.
+
     /// A whole number >= 1.
-    static func positive(_ text: String) throws -> Int { try parse(text, atLeast: 1, "must be positive") }
+    static let positive: @Sendable (String) throws -> Int = { try parse($0, atLeast: 1, "must be positive") }
 
     /// A whole number >= 0.
-    static func nonNegative(_ text: String) throws -> Int { try parse(text, atLeast: 0, "must be 0 or more") }
+    static let nonNegative: @Sendable (String) throws -> Int = { try parse($0, atLeast: 0, "must be 0 or more") }
 
     /// A whole number in `range`.
-    static func within(_ range: ClosedRange<Int>) -> (String) throws -> Int {
+    static func within(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> Int {
         { text in
             let value = try parse(text, atLeast: .min, "")
             guard range.contains(value) else {
