@@ -187,7 +187,7 @@ import Training
         #expect(try loadError("layout:\n  policy: spread\n") ==
                 "x.yaml:2: layout.policy: expected one of compact, scatter, got 'spread'")
         #expect(try loadError("classifier:\n  stages: some\n") ==
-                "x.yaml:2: classifier.stages: expected one of ulmfit, all, got 'some'")
+                "x.yaml:2: classifier.stages: expected one of ulmfit, all, head, got 'some'")
     }
 
     @Test func outOfRangeNumbers() throws {
@@ -308,7 +308,7 @@ import Training
     @Test func everyShippedConfigLoads() throws {
         let dir = Self.packageRoot.appendingPathComponent("configs")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names == ["finetune-human.yaml", "layout-16core-scatter.yaml", "paper.yaml", "pipeline.yaml",
+        #expect(names == ["ecoli.yaml", "finetune-human.yaml", "layout-16core-scatter.yaml", "paper.yaml", "pipeline.yaml",
                           "pretrain-human.yaml", "quick.yaml"])
         for name in names { _ = try RunConfig.load(path: dir.appendingPathComponent(name).path) }
         let root = ConfigPath.resolve(Self.packageRoot.path)
@@ -334,5 +334,15 @@ import Training
         #expect(pipeline.model == RunConfig.ModelSection(emb: 128, hidden: 512, layers: 3))
         #expect(pipeline.fineTuning.training.epochs == 5 && pipeline.training.epochs == 10)
         #expect(pipeline.out == root + "/runs/main")
+        // The E. coli transfer pipeline: both genomes, the promoters as FASTA, the driver's settings.
+        let ecoli = try RunConfig.load(path: dir.appendingPathComponent("ecoli.yaml").path)
+        #expect(ecoli.data.fasta == ["ecoli_K12_MG1655", "ecoli_536"].map { shared + "/genomes/\($0).fa.gz" })
+        #expect(ecoli.data.positive == [shared + "/bacteria/Ecoli_prom.fa.gz"])
+        #expect(ecoli.data.negative == [shared + "/bacteria/Ecoli_non_prom.fa.gz"])
+        #expect(ecoli.model == RunConfig.ModelSection(emb: 128, hidden: 512, layers: 3, dropMult: 0.3))
+        #expect(ecoli.training.lr == 1e-2 && ecoli.training.epochs == 3)
+        #expect(ecoli.fineTuning.training.lr == 5e-3 && ecoli.fineTuning.training.epochs == 10)
+        #expect(ecoli.classifier.lr == 2e-2 && ecoli.classifier.epochs == 2)
+        #expect(ecoli.out == root + "/runs/ecoli")
     }
 }
