@@ -98,7 +98,14 @@ enum ConfigReader {
     /// How a node reads in an error message.
     static func describe(_ node: Node) -> String {
         switch node {
-        case .scalar(let scalar): return isNull(node) ? "nothing" : "'\(scalar.string)'"
+        case .scalar(let scalar):
+            if isNull(node) { return "nothing" }
+            // A quoted scalar is text in YAML even when it spells a number or a boolean: say so,
+            // or `k: "3"` would read "expected a positive integer, got '3'".
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+                return "the quoted text '\(scalar.string)' (numbers and true/false are written without quotes)"
+            }
+            return "'\(scalar.string)'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

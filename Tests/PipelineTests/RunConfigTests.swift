@@ -167,7 +167,8 @@ import Training
         #expect(try loadError("training:\n  batch: sixty-four\n") ==
                 "x.yaml:2: training.batch: expected a positive integer, got 'sixty-four'")
         #expect(try loadError("training:\n  batch: \"64\"\n") ==
-                "x.yaml:2: training.batch: expected a positive integer, got '64'")
+                "x.yaml:2: training.batch: expected a positive integer, got the quoted text '64' "
+                + "(numbers and true/false are written without quotes)")
         #expect(try loadError("training:\n  epochs: 1.5\n") ==
                 "x.yaml:2: training.epochs: expected a positive integer, got '1.5'")
         #expect(try loadError("model:\n  drop_mult: [1]\n") ==
