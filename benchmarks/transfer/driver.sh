@@ -75,6 +75,16 @@ ecoli_lm() {
     --epochs "$ECOLI_EPOCHS" --eval-every 240 --keep 0 --lr 1e-2 --seed 42 --workers "$WORKERS"
 }
 
+# The same LM trained further: a second one-cycle schedule of ECOLI_MORE_EPOCHS epochs at 5e-3
+# from ecoli_lm's final weights (a new run: fresh optimizer state), validated every 480 steps. A
+# multi-session run: rerun the phase to resume it. Seed 42 as ecoli_lm: the seed also draws the
+# genome's train/valid split, and another seed would train on the chunks held out before.
+ECOLI_MORE_EPOCHS=${ECOLI_MORE_EPOCHS:-6}
+ecoli_lm_more() {
+  lm lm-ecoli-small-more "$EXP/lm/ecoli-small-more" "${ECOLI_GENOMES[@]}" --init-from "$ECOLI_LM" --drop-mult 0.3 \
+    --epochs "$ECOLI_MORE_EPOCHS" --eval-every 480 --keep 0 --lr 5e-3 --seed 42 --workers "$WORKERS"
+}
+
 # Fine-tuning on the promoters' train + valid sequences (10% of them held out for its validation).
 ecoli_ft() {
   ecoli_data
