@@ -12,19 +12,7 @@ import Testing
 @Suite final class CommandInputFuzzTests {
     static let cases = 400
 
-    let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-cmd-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: folder) }
-
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = folder.appendingPathComponent(name).path
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    let scratch = FuzzFolder(prefix: "fuzz-cmd")
 
     /// Runs `body`; a thrown error must be a `DataError` naming `path` (or, with `field`, a
     /// setting), and its message stays short (no raw input echoed).
@@ -48,7 +36,7 @@ import Testing
         for n in 0 ..< Self.cases {
             let isCSV = n % 2 == 1
             let (kind, bytes) = mutator.mutate(isCSV ? Self.csv : Self.fasta, case: n)
-            let path = try write(isCSV ? "case.csv" : "case.fa", bytes)
+            let path = try scratch.write(isCSV ? "case.csv" : "case.fa", bytes)
             let what = "predict case \(n) (\(kind), \(isCSV ? "CSV" : "FASTA"))"
             expectNamed(path, what) {
                 for record in try SequenceInput.read(path: path) {
@@ -69,8 +57,8 @@ import Testing
         options.top = 2
         for n in 0 ..< Self.cases {
             let (kind, bytes) = mutator.mutate(Self.fasta, case: n)
-            let path = try write("genome.fa", bytes)
-            let out = folder.appendingPathComponent("scan-\(n)").path
+            let path = try scratch.write("genome.fa", bytes)
+            let out = scratch.path("scan-\(n)")
             let what = "scan case \(n) (\(kind))"
             var refused = false
             expectNamed(path, what) {
@@ -93,7 +81,7 @@ import Testing
     @Test func exportInputs() throws {
         let config = AWDLSTMConfig(vocabSize: 6, embeddingSize: 4, hiddenSize: 5, layerCount: 2)
         let vocabulary = try Vocabulary(kmers: ["A", "C", "G", "T"], k: 1, stride: 1)
-        let run = folder.appendingPathComponent("run").path
+        let run = scratch.path("run")
         let layout = LanguageModelParameters(config: config).layout
         let checkpoint = try CheckpointTestSupport.writeLanguageModel(
             run: run, config: config, params: (0 ..< layout.count).map { Float($0 % 5) * 0.1 }, vocabulary: vocabulary,
@@ -113,7 +101,7 @@ import Testing
                 let model = try ModelCheckpoint.load(from: checkpoint, role: "export --model")
                 let finite = model.params.allSatisfy { $0.isFinite }
                 #expect(finite, "\(what)")
-                let out = folder.appendingPathComponent("x-\(n).safetensors").path
+                let out = scratch.path("x-\(n).safetensors")
                 try FastaiExport.write(model, to: out, headBias: .fold)
             } catch let error as CheckpointError {
                 #expect(error.file.hasPrefix(checkpoint), "\(what): \(error)")

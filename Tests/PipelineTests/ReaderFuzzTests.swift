@@ -9,25 +9,12 @@ import GenomicData
 @Suite final class ReaderFuzzTests {
     static let cases = 1000
 
-    let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    deinit { try? FileManager.default.removeItem(at: folder) }
-
-    /// Writes `bytes` as they are into the test's folder.
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = folder.appendingPathComponent(name).path
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    let scratch = FuzzFolder(prefix: "fuzz")
 
     /// `bytes` gzip-compressed by the system's gzip (once per base file: damage to the compressed
     /// bytes is then a case of its own).
     func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let plain = try write("plain-\(UUID().uuidString)", bytes)
+        let plain = try scratch.write("plain-\(UUID().uuidString)", bytes)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "gzip -n -c '\(plain)' > '\(plain).gz'"]
@@ -74,7 +61,7 @@ import GenomicData
         for n in 0 ..< Self.cases {
             let gz = n % 4 == 3
             let (kind, bytes) = mutator.mutate(gz ? compressed : Self.fasta, case: n)
-            let path = try write(gz ? "case.fa.gz" : "case.fa", bytes)
+            let path = try scratch.write(gz ? "case.fa.gz" : "case.fa", bytes)
             let what = "FASTA case \(n) (\(kind)\(gz ? ", gzip" : ""))"
             switch n % 3 {
             case 0:
@@ -123,7 +110,7 @@ import GenomicData
             let usePrepared = n % 3 == 2
             let base = usePrepared ? Self.prepared : gz ? compressed : Self.labelled
             let (kind, bytes) = mutator.mutate(base, case: n)
-            let path = try write(gz && !usePrepared ? "case.csv.gz" : "case.csv", bytes)
+            let path = try scratch.write(gz && !usePrepared ? "case.csv.gz" : "case.csv", bytes)
             let what = "CSV case \(n) (\(kind)\(gz && !usePrepared ? ", gzip" : ""))"
             switch n % 3 {
             case 0:
