@@ -9,14 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 EXP=${EXP:-/work/exp}
 DEST=benchmarks/results/reproduction
-copy() {   # copy SRC_FOLDER DEST_FOLDER LOG_NAME
-  local src=$1 dst=$2 name=$3
-  mkdir -p "$dst"
-  for f in test.json config.yaml valid.csv summary.json; do
-    if [ -e "$src/$f" ]; then cp "$src/$f" "$dst/$f"; fi
-  done
-  if [ -e "$EXP/logs/$name.cmd" ]; then sed "s|$EXP|\$EXP|g" "$EXP/logs/$name.cmd" > "$dst/command"; fi
-}
+source benchmarks/copy_results.sh   # copy SRC_FOLDER DEST_FOLDER LOG_NAME
 for run in "$EXP"/table/*/*/seed*; do
   [ -e "$run/test.json" ] || continue
   model=$(basename "$(dirname "$(dirname "$run")")"); variant=$(basename "$(dirname "$run")"); seed=$(basename "$run")
